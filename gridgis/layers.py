@@ -1,0 +1,427 @@
+"""The layer contract of a project, and validation against it.
+
+Seven layers make a project (DESIGN.md): ``compound``, ``microgrids``,
+``buildings``, ``spaces``, ``paths``, ``sites`` and ``votes``. Only
+``compound`` and ``buildings`` are required. `validate_layer` reports every
+problem of a layer at once, each located by layer, feature and field, with a
+fix; it never stops at the first.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely import box
+>>> from gridgis.layers import validate_layer
+>>> gdf = gpd.GeoDataFrame({"building_id": ["B1"], "households": [-3]},
+...                        geometry=[box(104.06, 30.67, 104.0605, 30.6701)], crs=4326)
+>>> [p.field for p in validate_layer(gdf, "buildings")]
+['households']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridgis._errors import GridGISError, Problem, ValidationError
+
+__all__ = [
+    "BUILTIN_SITE_TYPES",
+    "LAYER_NAMES",
+    "REQUIRED_LAYERS",
+    "SCHEMAS",
+    "FieldSpec",
+    "LayerSchema",
+    "check_layers",
+    "errors_only",
+    "repair_geometries",
+    "validate_layer",
+    "validate_layers",
+]
+
+BUILTIN_SITE_TYPES = ("parking_shed", "vegetable_garden", "activity_room")
+_POLYGON = ("Polygon", "MultiPolygon")
+_LINE_OR_POLYGON = ("LineString", "MultiLineString", *_POLYGON)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One attribute column of a layer.
+
+    Parameters
+    ----------
+    name
+        Column name (the contract).
+    kind
+        ``"id"``, ``"text"``, ``"int"``, ``"float"`` or ``"enum"``.
+    required
+        Whether the column must exist.
+    choices
+        Allowed values for ``enum`` columns.
+    minimum
+        Smallest allowed value for numeric columns.
+    nullable
+        Whether empty values are allowed when the column exists.
+    """
+
+    name: str
+    kind: str = "text"
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class LayerSchema:
+    """Geometry types, id column and fields of one layer."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    geometry: tuple[str, ...]  # empty: an attribute-only table
+    id_field: str | None
+    fields: tuple[FieldSpec, ...]
+
+    def field(self, name: str) -> FieldSpec | None:
+        """Return the spec of column `name`, or None."""
+        return next((f for f in self.fields if f.name == name), None)
+
+
+SCHEMAS: dict[str, LayerSchema] = {
+    s.name: s
+    for s in (
+        LayerSchema(
+            "compound", "小区边界", "compound", _POLYGON, None,
+            (FieldSpec("name", "text", required=True, nullable=False),),
+        ),
+        LayerSchema(
+            "microgrids", "微网格", "micro-grids", _POLYGON, "grid_id",
+            (
+                FieldSpec("grid_id", "id", required=True, nullable=False),
+                FieldSpec("name", "text", required=True),
+                FieldSpec("leader", "text"),
+                FieldSpec("parent_grid", "text"),
+                FieldSpec("households", "int", minimum=0),
+            ),
+        ),
+        LayerSchema(
+            "buildings", "楼栋", "buildings", _POLYGON, "building_id",
+            (
+                FieldSpec("building_id", "id", required=True, nullable=False),
+                FieldSpec("households", "int", required=True, minimum=0),
+                FieldSpec("name", "text"),
+                FieldSpec("units", "int", minimum=1),
+                FieldSpec("floors", "int", minimum=1),
+                FieldSpec("floor_area_m2", "float", minimum=0),
+            ),
+        ),
+        LayerSchema(
+            "spaces", "闲置空间与金角银边", "spaces", _POLYGON, "space_id",
+            (
+                FieldSpec("space_id", "id", required=True, nullable=False),
+                FieldSpec("kind", "text", required=True, nullable=False),
+            ),
+        ),
+        LayerSchema(
+            "paths", "道路", "paths", _LINE_OR_POLYGON, "path_id",
+            (
+                FieldSpec("path_id", "id", required=True, nullable=False),
+                FieldSpec("kind", "enum", required=True, nullable=False,
+                          choices=("road", "fire_lane", "footpath")),
+                FieldSpec("width_m", "float", minimum=0),
+            ),
+        ),
+        LayerSchema(
+            "sites", "候选点位", "sites", _POLYGON, "site_id",
+            (
+                FieldSpec("site_id", "id", required=True, nullable=False),
+                FieldSpec("site_type", "enum", required=True, nullable=False,
+                          choices=BUILTIN_SITE_TYPES),
+                FieldSpec("name", "text"),
+                FieldSpec("status", "enum",
+                          choices=("proposed", "approved", "rejected", "built")),
+                FieldSpec("notes", "text"),
+            ),
+        ),
+        LayerSchema(
+            "votes", "表决", "votes", (), None,
+            (
+                FieldSpec("site_id", "text", required=True, nullable=False),
+                FieldSpec("household", "text", required=True, nullable=False),
+                FieldSpec("area_m2", "float", required=True, nullable=False, minimum=0),
+                FieldSpec("vote", "enum", required=True,
+                          choices=("agree", "oppose", "abstain")),
+                FieldSpec("building_id", "text"),
+            ),
+        ),
+    )
+}  # fmt: skip
+LAYER_NAMES: tuple[str, ...] = tuple(SCHEMAS)
+REQUIRED_LAYERS: tuple[str, ...] = ("compound", "buildings")
+
+
+def _feature_label(df: pd.DataFrame, pos: int, id_field: str | None) -> str:
+    """Return ``building_id='B3' (row 4)`` or ``row 4`` (1-based rows)."""
+    row = f"row {pos + 1}"
+    if id_field and id_field in df.columns:
+        value = df[id_field].iloc[pos]
+        if not _is_missing(value):
+            return f"{id_field}={value!r} ({row})"
+    return row
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_fields(
+    df: pd.DataFrame, schema: LayerSchema, site_types: Collection[str], source: str | None
+) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(pos: int | None, field: str, message: str, fix: str, severity: str = "error") -> None:
+        feature = None if pos is None else _feature_label(df, pos, schema.id_field)
+        problems.append(Problem(message, source, schema.name, feature, field, fix, severity))
+
+    for spec in schema.fields:
+        if spec.name not in df.columns:
+            if not spec.required:
+                continue
+            if schema.name == "buildings" and spec.name == "households":
+                if {"units", "floors"} <= set(df.columns):
+                    add(None, "households", "column 'households' is missing; it will be "
+                        "derived as units x floors x households per floor (a guess)",
+                        "add the real household count of each building", "warning")
+                    continue
+            add(None, spec.name, f"required column {spec.name!r} is missing "
+                f"(columns found: {', '.join(map(str, df.columns)) or 'none'})",
+                f"add a {spec.name!r} column to the {schema.name} layer")
+            continue
+        values = df[spec.name]
+        missing = values.map(_is_missing).to_numpy(dtype=bool)
+        for pos in np.flatnonzero(missing):
+            if spec.nullable and not spec.required:
+                break
+            if schema.name == "buildings" and spec.name == "households":
+                add(int(pos), spec.name, "households is empty; this building will be "
+                    "reported as unknown, not counted as 0", "fill in its household count",
+                    "warning")
+            elif spec.name == "vote":
+                continue  # an empty vote is a household that did not take part
+            else:
+                add(int(pos), spec.name, f"{spec.name!r} is empty",
+                    f"give every feature a {spec.name}")
+        present = ~missing
+        if spec.kind in ("int", "float"):
+            numbers = pd.to_numeric(values.where(present), errors="coerce")
+            bad = present & numbers.isna().to_numpy()
+            for pos in np.flatnonzero(bad):
+                add(int(pos), spec.name, f"{spec.name} must be a number, got "
+                    f"{values.iloc[pos]!r}", f"write {spec.name} as a plain number")
+            ok = present & ~bad
+            nums = numbers.to_numpy(dtype=float, na_value=np.nan)
+            if spec.minimum is not None:
+                for pos in np.flatnonzero(ok & (nums < spec.minimum)):
+                    add(int(pos), spec.name, f"{spec.name} must be >= {spec.minimum:g}, "
+                        f"got {values.iloc[pos]!r}", f"correct the {spec.name} value")
+            if spec.kind == "int":
+                frac = ok & np.isfinite(nums) & (np.abs(nums - np.round(nums)) > 1e-9)
+                for pos in np.flatnonzero(frac):
+                    add(int(pos), spec.name, f"{spec.name} must be a whole number, got "
+                        f"{values.iloc[pos]!r}", "round it to a whole number")
+        if spec.kind == "enum":
+            choices = spec.choices
+            if spec.name == "site_type":
+                choices = tuple(dict.fromkeys((*BUILTIN_SITE_TYPES, *site_types)))
+            text = values.astype("string").str.strip()
+            bad = present & ~text.isin(choices).fillna(False).to_numpy(dtype=bool)
+            for pos in np.flatnonzero(bad):
+                add(int(pos), spec.name, f"{spec.name} {values.iloc[pos]!r} is not one of "
+                    f"{', '.join(choices)}", f"use one of {', '.join(choices)}")
+    if schema.id_field and schema.id_field in df.columns:
+        ids = df[schema.id_field].astype("string").str.strip()
+        dup = ids.duplicated(keep="first") & ids.notna()
+        for pos in np.flatnonzero(dup.to_numpy(dtype=bool)):
+            first = int(np.flatnonzero((ids == ids.iloc[pos]).to_numpy(dtype=bool))[0])
+            add(int(pos), schema.id_field, f"duplicate id {ids.iloc[pos]!r} (also row "
+                f"{first + 1})", f"give each feature its own {schema.id_field}")
+    if schema.name == "votes" and {"site_id", "household"} <= set(df.columns):
+        key_cols = [c for c in ("site_id", "building_id", "household") if c in df.columns]
+        keys = df[key_cols].astype("string")
+        for pos in np.flatnonzero(keys.duplicated(keep="first").to_numpy(dtype=bool)):
+            add(int(pos), "household", f"household {df['household'].iloc[pos]!r} is listed "
+                f"twice for site {df['site_id'].iloc[pos]!r}", "keep one row per household")
+    return problems
+
+
+def _check_geometry(gdf: gpd.GeoDataFrame, schema: LayerSchema, source: str | None) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(pos: int | None, message: str, fix: str) -> None:
+        feature = None if pos is None else _feature_label(gdf, pos, schema.id_field)
+        problems.append(Problem(message, source, schema.name, feature, "geometry", fix))
+
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        add(None, f"layer is in {gdf.crs.to_string()!r}, not EPSG:4326",
+            "read it with gridgis.io.read_layer, which reprojects to EPSG:4326")
+    geoms = gdf.geometry.to_numpy()
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    for pos in np.flatnonzero(empty):
+        add(int(pos), "geometry is empty", "draw the feature or delete the row")
+    types = shapely.get_type_id(geoms)
+    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                      "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
+    type_names = np.where(types >= 0, names[np.clip(types, 0, 7)], None)
+    wrong = ~empty & ~np.isin(type_names, schema.geometry)
+    for pos in np.flatnonzero(wrong):
+        add(int(pos), f"geometry is a {type_names[pos]}, expected "
+            f"{' or '.join(schema.geometry)}", f"draw the {schema.label_en} as "
+            f"{schema.geometry[0].lower()}s")
+    usable = ~empty & ~wrong
+    bounds = shapely.bounds(geoms)
+    with np.errstate(invalid="ignore"):
+        lon_ok = (bounds[:, 0] >= -180) & (bounds[:, 2] <= 180)
+        lat_ok = (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90)
+        swapped = ~lat_ok & (np.abs(bounds[:, 0]) <= 90) & (np.abs(bounds[:, 2]) <= 90) & (
+            np.abs(bounds[:, 1]) <= 180) & (np.abs(bounds[:, 3]) <= 180)
+    outside = ~empty & ~(lon_ok & lat_ok)
+    for pos in np.flatnonzero(outside):
+        x, y = bounds[pos, 0], bounds[pos, 1]
+        if swapped[pos]:
+            add(int(pos), f"coordinates (x={x:.6g}, y={y:.6g}) look like latitude/longitude "
+                "swapped: latitude cannot exceed 90", "write coordinates as lon, lat")
+        else:
+            add(int(pos), f"coordinates (x={x:.6g}, y={y:.6g}) are outside the lon/lat range; "
+                "likely a projected file (metres) without a CRS",
+                "give the file's CRS, e.g. --crs EPSG:4544 (CGCS2000 GK CM 105E)")
+    checkable = usable & ~outside
+    invalid = checkable & ~shapely.is_valid(geoms)
+    for pos in np.flatnonzero(invalid):
+        reason = shapely.is_valid_reason(geoms[pos])
+        add(int(pos), f"invalid geometry: {reason}",
+            "repair it with make_valid (gridgis validate --repair), or redraw it")
+    return problems
+
+
+def validate_layer(
+    gdf: pd.DataFrame,
+    layer: str,
+    *,
+    source: str | None = None,
+    site_types: Collection[str] = (),
+) -> list[Problem]:
+    """Check one layer against the contract; return every problem found.
+
+    Parameters
+    ----------
+    gdf
+        The layer, in EPSG:4326 (a DataFrame for ``votes``).
+    layer
+        Layer name, one of `LAYER_NAMES`.
+    source
+        File name to put in messages.
+    site_types
+        Site types defined in settings besides the built-in ones.
+
+    Returns
+    -------
+    list of Problem
+        Errors and warnings; empty when the layer is fine.
+    """
+    schema = SCHEMAS.get(layer)
+    if schema is None:
+        raise GridGISError(
+            f"layer={layer!r} is not a gridgis layer; expected one of {', '.join(LAYER_NAMES)}"
+        )
+    problems = _check_fields(pd.DataFrame(gdf), schema, site_types, source)
+    has_geometry = isinstance(gdf, gpd.GeoDataFrame) and gdf.geometry.name in gdf.columns
+    if schema.geometry:
+        if not has_geometry:
+            problems.append(Problem("the layer has no geometry", source, layer, None,
+                                    "geometry", f"give the {layer} layer polygon geometry"))
+        else:
+            problems.extend(_check_geometry(gdf, schema, source))
+    return problems
+
+
+def validate_layers(
+    layers: Mapping[str, pd.DataFrame],
+    *,
+    source: str | None = None,
+    site_types: Collection[str] = (),
+) -> list[Problem]:
+    """Validate a set of layers and the links between them.
+
+    Checks each layer, that `REQUIRED_LAYERS` are present and not empty, and
+    that votes name existing sites.
+    """
+    problems: list[Problem] = []
+    for name in REQUIRED_LAYERS:
+        if name not in layers or len(layers[name]) == 0:
+            problems.append(Problem(f"required layer {name!r} is missing or empty", source, name,
+                                    fix=f"add a {name} layer ({SCHEMAS[name].label_zh})"))
+    for name, frame in layers.items():
+        if name in SCHEMAS:
+            problems.extend(validate_layer(frame, name, source=source, site_types=site_types))
+    votes, sites = layers.get("votes"), layers.get("sites")
+    if votes is not None and sites is not None and "site_id" in votes and "site_id" in sites:
+        known = set(sites["site_id"].astype(str))
+        for sid in sorted(set(votes["site_id"].dropna().astype(str)) - known):
+            problems.append(Problem(f"votes name site {sid!r}, which is not in the sites layer",
+                                    source, "votes", None, "site_id",
+                                    "check the site id", "warning"))
+    return problems
+
+
+def errors_only(problems: list[Problem]) -> list[Problem]:
+    """Return the problems whose severity is ``error``."""
+    return [p for p in problems if p.severity == "error"]
+
+
+def check_layers(layers: Mapping[str, pd.DataFrame], **kwargs: object) -> list[Problem]:
+    """Validate like `validate_layers`; raise `ValidationError` on any error.
+
+    Returns the warnings when there is no error.
+    """
+    problems = validate_layers(layers, **kwargs)  # type: ignore[arg-type]
+    if errors := errors_only(problems):
+        raise ValidationError(errors)
+    return [p for p in problems if p.severity != "error"]
+
+
+def repair_geometries(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[int]]:
+    """Repair invalid geometries with `shapely.make_valid`, keeping polygonal parts.
+
+    Returns
+    -------
+    (GeoDataFrame, list of int)
+        A repaired copy and the 0-based row positions that were changed.
+    """
+    geoms = gdf.geometry.to_numpy()
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    out = gdf.copy()
+    fixed = shapely.make_valid(geoms[bad])
+    polygonal = np.isin(shapely.get_type_id(geoms[bad]), (3, 6))
+    # a self-intersecting polygon becomes a collection: keep only its polygons
+    kept = [
+        shapely.union_all(
+            [g for g in shapely.get_parts(f) if g.geom_type in _POLYGON]
+        ) if is_poly and f.geom_type not in _POLYGON else f
+        for f, is_poly in zip(fixed, polygonal, strict=True)
+    ]
+    values = out.geometry.to_numpy().copy()
+    values[bad] = kept
+    out[out.geometry.name] = gpd.GeoSeries(values, index=out.index, crs=gdf.crs)
+    return out, [int(i) for i in np.flatnonzero(bad)]
