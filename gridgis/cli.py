@@ -19,7 +19,13 @@ import geopandas as gpd
 from gridgis import __version__, io
 from gridgis._errors import GridGISError, Problem, ValidationError
 from gridgis.crs import DATUMS, convert_gdf
-from gridgis.layers import LAYER_NAMES, errors_only, repair_geometries, validate_layer
+from gridgis.layers import (
+    LAYER_NAMES,
+    errors_only,
+    guess_layer_name,
+    repair_geometries,
+    validate_layer,
+)
 from gridgis.project import open_project, read_project_layer
 
 __all__ = ["main"]
@@ -45,7 +51,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print("layers       " + ", ".join(f"{k}: {v}" for k, v in summary["layers"].items()))
     print(f"households   {summary['households']}")
     if summary["households_derived_buildings"]:
-        print(f"  derived from units x floors in {summary['households_derived_buildings']} buildings")
+        print(
+            f"  derived from units x floors in {summary['households_derived_buildings']} buildings"
+        )
     if summary["households_unknown_buildings"]:
         print(f"  unknown in {summary['households_unknown_buildings']} buildings (not counted)")
     if "units" in summary:
@@ -63,8 +71,8 @@ def _layer_name_for(path: Path, given: str | None) -> str:
                 f"--layer {given!r} is not a gridgis layer; use one of {', '.join(LAYER_NAMES)}"
             )
         return given
-    if path.stem in LAYER_NAMES:
-        return path.stem
+    if guessed := guess_layer_name(path.name):
+        return guessed
     raise GridGISError(
         f"{path}: cannot tell which layer this file is from its name; pass --layer "
         f"({', '.join(LAYER_NAMES)})"
@@ -80,7 +88,7 @@ def _read_and_validate(
         try:
             frame = read_project_layer(path, layer, layer=file_layer, crs=crs, datum=datum)
         except GridGISError as exc:
-            return None, [Problem(str(exc), None, layer)]
+            return None, [Problem(str(exc))]
     problems = _warning_problems(caught, source)
     problems += validate_layer(frame, layer, source=source)
     return frame, problems
@@ -104,12 +112,16 @@ def _validate_targets(path: Path, only: str | None) -> list[tuple[Path, str, str
         inside = io.list_layers(path)
         known = [n for n in inside if n in LAYER_NAMES]
         if only:
-            return [(path, only, only if only in inside else (inside[0] if len(inside) == 1 else only))]
+            return [
+                (path, only, only if only in inside else (inside[0] if len(inside) == 1 else only))
+            ]
         if known:
             return [(path, n, n) for n in known]
         if len(inside) == 1:
             return [(path, _layer_name_for(path, None), inside[0])]
-        raise GridGISError(f"{path}: no gridgis layers inside (found {', '.join(inside)}); pass --layer")
+        raise GridGISError(
+            f"{path}: no gridgis layers inside (found {', '.join(inside)}); pass --layer"
+        )
     return [(path, _layer_name_for(path, only), None)]
 
 
@@ -131,11 +143,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if args.repair and frames:
         if len(frames) != 1:
             raise GridGISError("--repair works on one layer at a time: pass --layer")
-        (name, frame), = frames.items()
+        (frame,) = frames.values()
         repaired, rows = repair_geometries(frame)
         io.write_geojson(repaired, args.repair)
-        print(f"repaired {len(rows)} geometries with make_valid (rows "
-              f"{', '.join(str(r + 1) for r in rows) or 'none'}); wrote {args.repair}")
+        print(
+            f"repaired {len(rows)} geometries with make_valid (rows "
+            f"{', '.join(str(r + 1) for r in rows) or 'none'}); wrote {args.repair}"
+        )
     if errors:
         print(f"{path}: {len(errors)} error(s); not valid", file=sys.stderr)
         return 2
@@ -175,10 +189,18 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("path", help="a layer file, a .gpkg, or a project folder")
     val.add_argument("--layer", choices=LAYER_NAMES, help="which gridgis layer the file holds")
     val.add_argument("--crs", help="CRS of a file that has none, e.g. EPSG:4544")
-    val.add_argument("--from", dest="datum", choices=DATUMS, default="wgs84",
-                     help="datum of the coordinates (gcj02: Gaode; bd09: Baidu)")
-    val.add_argument("--repair", metavar="OUT.geojson",
-                     help="write a copy with invalid geometries repaired by make_valid")
+    val.add_argument(
+        "--from",
+        dest="datum",
+        choices=DATUMS,
+        default="wgs84",
+        help="datum of the coordinates (gcj02: Gaode; bd09: Baidu)",
+    )
+    val.add_argument(
+        "--repair",
+        metavar="OUT.geojson",
+        help="write a copy with invalid geometries repaired by make_valid",
+    )
     val.set_defaults(func=_cmd_validate)
 
     conv = sub.add_parser("convert", help="convert a layer between formats and datums")
@@ -209,8 +231,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the one place a bug becomes a one-line message
         if args.debug:
             raise
-        print(f"gridgis {args.command}: internal error: {type(exc).__name__}: {exc} "
-              "(rerun with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"gridgis {args.command}: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -142,13 +142,7 @@ def _bd_forward(x: _Arr, y: _Arr) -> tuple[_Arr, _Arr]:
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def _solve(
-    forward: _Raw,
-    x: _Arr,
-    y: _Arr,
-    px: _Arr,
-    py: _Arr,
-) -> tuple[_Arr, _Arr]:
+def _solve(forward: _Raw, x: _Arr, y: _Arr, px: _Arr, py: _Arr) -> tuple[_Arr, _Arr]:
     """Find ``p`` with ``forward(p) == (x, y)`` by fixed-point iteration from ``(px, py)``."""
     for _ in range(_MAX_ITER):
         fx, fy = forward(px, py)

@@ -1,9 +1,9 @@
-"""Read layers from common GIS files and write GeoJSON / GeoPackage.
+"""Read layers from common GIS files; write RFC 7946 GeoJSON and GeoPackages.
 
-Every reader returns a GeoDataFrame in EPSG:4326 (lon/lat, WGS84, 2D) with
-all attribute columns kept; every writer is atomic (written beside the
-target, then moved into place). Vector formats go through pyogrio (GDAL),
-CSV through pandas.
+Every reader returns layers in EPSG:4326 (lon/lat, WGS84, 2D) with all
+attribute columns kept; every writer is atomic (written beside the target,
+then moved into place). Vector formats go through pyogrio (GDAL), CSV
+through pandas.
 
 Examples
 --------
@@ -37,7 +37,8 @@ import pyproj
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
-from gridgis._errors import CRSError, GridGISError, Problem, ReadError
+from gridgis._errors import CRSError, ProjectError, ReadError
+from gridgis.crs import DATUMS, convert_gdf
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
@@ -51,7 +52,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: File extension -> format read by `read_layer`.
+#: File extension -> format `read_layer` reads it as.
 SUPPORTED_EXTENSIONS: dict[str, str] = {
     ".geojson": "geojson",
     ".json": "geojson",
@@ -65,28 +66,20 @@ _LON_NAMES = ("lon", "lng", "longitude", "long", "经度", "x")
 _LAT_NAMES = ("lat", "latitude", "纬度", "y")
 _SHP_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 _RFC7946 = {"RFC7946": "YES", "COORDINATE_PRECISION": "7", "WRITE_NAME": "NO"}
-_PYOGRIO_ERRORS = (DataSourceError, DataLayerError, FieldError, GeometryError)
+_OGR_ERRORS = (DataSourceError, DataLayerError, FieldError, GeometryError)
+_PICK = "pass layer='<name>' (CLI: --layer) to pick one"
 _CHENGDU_FIX = (
     "pass crs='EPSG:4544' (CLI: --crs) if they are CGCS2000 / 3-degree Gauss-Kruger CM 105E "
-    "(Chengdu), or the file's real CRS"
+    "(Chengdu), or else the file's real CRS"
 )
 
 
-def _error(cls: type[GridGISError], message: str, source: str, **where: str | None) -> GridGISError:
-    """Build ``cls`` with the project's ``file: layer L, field F: message (fix: ...)`` form."""
-    return cls(str(Problem(message, source, **where)))
-
-
 def _warn(message: str) -> None:
-    """Warn with the stack level of the first caller outside this module."""
+    """Warn, pointing at the first caller outside this module."""
     level, frame = 1, sys._getframe(0)
     while frame is not None and frame.f_code.co_filename == __file__:
-        level += 1
-        frame = frame.f_back
+        level, frame = level + 1, frame.f_back
     warnings.warn(message, stacklevel=level)
-
-
-# --------------------------------------------------------------------------- sources
 
 
 @contextlib.contextmanager
@@ -95,10 +88,10 @@ def _local_file(
 ) -> Iterator[tuple[Path, str]]:
     """Yield ``(path on disk, label for messages)``; bytes go through a temporary file."""
     if isinstance(source, bytes | bytearray | memoryview):
-        name = PureWindowsPath(filename).name if filename else ""  # also strips C:\fakepath\
+        name = PureWindowsPath(filename).name if filename else ""  # drops C:\fakepath\ too
         if not name:
             raise ReadError(
-                f"an upload of {len(source)} bytes came without a file name (filename={filename!r}); "
+                f"an upload of {len(source)} bytes has no file name (filename={filename!r}); "
                 "pass filename='<name>.<ext>' so the format is known"
             )
         with tempfile.TemporaryDirectory(prefix="gridgis-upload-") as tmp:
@@ -106,8 +99,7 @@ def _local_file(
             path.write_bytes(bytes(source))
             yield path, name
         return
-    path = Path(source)
-    label = str(source)
+    path, label = Path(source), str(source)
     if not path.exists():
         raise ReadError(f"{label}: no such file; check the path (working directory: {os.getcwd()})")
     if not path.is_file():
@@ -127,15 +119,25 @@ def _kind(path: Path, label: str) -> str:
     return kind
 
 
+def _choose(names: list[str], layer: str | None, label: str, what: str, default: list[str]) -> str:
+    """Pick `layer` from `names`, else the only name in `default`; else fail listing them."""
+    if layer is not None:
+        if layer in names:
+            return layer
+        raise ReadError(f"{label}: no {what} {layer!r}; the file holds {names!r}; {_PICK}")
+    if len(default) == 1:
+        return default[0]
+    raise ReadError(f"{label}: the file holds {len(names)} {what}s {names!r}; {_PICK}")
+
+
 def _zip_member_name(info: zipfile.ZipInfo) -> str:
-    """Member name, repairing GBK names that zipfile decoded as cp437 (zips made on Chinese Windows)."""
+    """Member name, repairing GBK names zipfile read as cp437 (zips from Chinese Windows)."""
     name = info.filename
     if info.flag_bits & 0x800 or name.isascii():
         return name
-    raw = name.encode("cp437")
     for enc in ("utf-8", "gb18030"):
         with contextlib.suppress(UnicodeDecodeError):
-            return raw.decode(enc)
+            return name.encode("cp437").decode(enc)
     return name
 
 
@@ -152,75 +154,59 @@ def _zip_shapefiles(
         for info in zf.infolist()
         if not info.is_dir() and not info.filename.startswith("__MACOSX/")
     ]
-    stems = {
+    keys = {
         PurePosixPath(n).with_suffix("").as_posix().lower(): PurePosixPath(n).stem
         for _, n in members
         if n.lower().endswith(".shp")
     }
-    if not stems:
+    if not keys:
         zf.close()
         raise ReadError(
             f"{label}: the zip holds no .shp file (it holds {[n for _, n in members]!r}); "
             "zip the .shp together with its .shx, .dbf, .prj and .cpg"
         )
-    groups: dict[str, list[zipfile.ZipInfo]] = {stem: [] for stem in stems.values()}
+    groups: dict[str, list[zipfile.ZipInfo]] = {stem: [] for stem in keys.values()}
     for info, name in members:
         pure = PurePosixPath(name)
         key = pure.with_suffix("").as_posix().lower()
-        if key in stems and pure.suffix.lower() in _SHP_PARTS:
-            info.filename = name  # extract under the repaired name
-            groups[stems[key]].append(info)
+        if key in keys and pure.suffix.lower() in _SHP_PARTS:
+            info.filename = name  # the repaired name (zipfile checks orig_filename)
+            groups[keys[key]].append(info)
     return zf, groups
 
 
 def _extract_shapefile(path: Path, label: str, layer: str | None, into: Path) -> Path:
     zf, groups = _zip_shapefiles(path, label)
     with zf:
-        names = list(groups)
-        if layer is not None:
-            chosen = layer if layer in groups else None
-            if chosen is None:
-                raise _error(
-                    ReadError,
-                    f"no shapefile {layer!r} in the zip; it holds {names!r}",
-                    label,
-                    fix="pass one of those names as layer=",
-                )
-        elif len(names) > 1:
-            raise _error(
-                ReadError,
-                f"the zip holds several shapefiles {names!r}",
-                label,
-                fix="pass layer='<name>' (CLI: --layer) to pick one",
-            )
-        else:
-            chosen = names[0]
+        chosen = _choose(list(groups), layer, label, "shapefile", list(groups))
         for info in groups[chosen]:
-            suffix = PurePosixPath(info.filename).suffix.lower()
             try:
                 data = zf.read(info)
             except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as exc:
                 raise ReadError(f"{label}: cannot unpack {info.filename!r}: {exc}") from exc
-            (into / f"{chosen}{suffix}").write_bytes(data)
+            (into / f"{chosen}{PurePosixPath(info.filename).suffix.lower()}").write_bytes(data)
     return into / f"{chosen}.shp"
 
 
-# --------------------------------------------------------------------------- encodings
+def _checked_encoding(encoding: str, label: str) -> str:
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise ReadError(
+            f"{label}: encoding={encoding!r} is not a known text encoding; "
+            "use e.g. 'UTF-8' or 'GBK'"
+        ) from exc
+    return encoding
 
 
 def _codec_from_cpg(text: str) -> str | None:
-    """Map a ``.cpg`` text (``UTF-8``, ``GBK``, ``936``, ``ANSI 1252``, ``88591``) to a codec name."""
+    """Map ``.cpg`` text (``UTF-8``, ``GBK``, ``936``, ``ANSI 1252``, ``88591``) to a codec."""
     key = text.strip().upper()
     match = re.fullmatch(r"(?:ANSI\s*|CP\s*|WINDOWS-)?(\d+)", key)
     if match:
         num = match.group(1)
         named = {"65001": "UTF-8", "936": "GBK", "54936": "GB18030", "950": "BIG5"}
-        if num in named:
-            key = named[num]
-        elif num.startswith("8859") and len(num) > 4:
-            key = f"ISO-8859-{num[4:]}"
-        else:
-            key = f"CP{num}"
+        key = named.get(num) or (f"ISO-8859-{num[4:]}" if num.startswith("8859") else f"CP{num}")
     try:
         codecs.lookup(key)
     except LookupError:
@@ -229,7 +215,7 @@ def _codec_from_cpg(text: str) -> str | None:
 
 
 def _dbf_text(data: bytes) -> Iterator[tuple[bytes, bool]]:
-    """Yield ``(raw text, field is full)`` for every field name and character value of a DBF."""
+    """Yield ``(raw text, fills its field)`` for each field name and character value of a DBF."""
     n_records = int.from_bytes(data[4:8], "little")
     header_len = int.from_bytes(data[8:10], "little")
     record_len = int.from_bytes(data[10:12], "little")
@@ -242,16 +228,13 @@ def _dbf_text(data: bytes) -> Iterator[tuple[bytes, bool]]:
         width = desc[16] + (desc[17] << 8 if is_text else 0)  # long C fields use byte 17
         if is_text:
             fields.append((offset, width))
-        offset += width
-        pos += 32
+        offset, pos = offset + width, pos + 32
     view = memoryview(data)
-    for i in range(n_records):
-        start = header_len + i * record_len
+    for start in range(header_len, header_len + n_records * record_len, record_len):
         if start + record_len > len(data):
             break
         for off, width in fields:
-            raw = bytes(view[start + off : start + off + width])
-            text = raw.rstrip(b" \0")
+            text = bytes(view[start + off : start + off + width]).rstrip(b" \0")
             yield text, len(text) == width
 
 
@@ -260,13 +243,13 @@ def _decodes(chunks: list[tuple[bytes, bool]], encoding: str) -> bool:
         try:
             raw.decode(encoding)
         except UnicodeDecodeError as exc:
-            if not (full and exc.end == len(raw)):  # a value cut mid-character at the field end
+            if not (full and exc.end == len(raw)):  # forgive a value cut mid-character
                 return False
     return True
 
 
 def _shapefile_encoding(shp: Path, label: str, override: str | None) -> str | None:
-    """Choose the DBF text encoding: `override`, else ``.cpg``, else UTF-8 if it decodes, else GB18030."""
+    """DBF encoding: `override`, else the ``.cpg``, else UTF-8 if it decodes, else GB18030."""
     if override is not None:
         return _checked_encoding(override, label)
     siblings = {p.suffix.lower(): p for p in shp.parent.iterdir() if p.stem == shp.stem}
@@ -277,32 +260,18 @@ def _shapefile_encoding(shp: Path, label: str, override: str | None) -> str | No
             log.info("%s: text encoding %s (from .cpg)", label, codec)
             return codec
         log.warning("%s: .cpg names an unknown encoding %r; guessing from the data", label, text)
-    dbf = siblings.get(".dbf")
-    if dbf is None:
+    if ".dbf" not in siblings:
         return None
-    chunks = list(_dbf_text(dbf.read_bytes()))
+    chunks = list(_dbf_text(siblings[".dbf"].read_bytes()))
     for codec in ("UTF-8", "GB18030"):
         if _decodes(chunks, codec):
-            log.info("%s: no usable .cpg; DBF text decodes as %s, reading it so", label, codec)
+            log.info("%s: no usable .cpg; the DBF text decodes as %s: using it", label, codec)
             return codec
     _warn(
-        f"{label}: the DBF text is neither UTF-8 nor GBK/GB18030 and there is no .cpg; text "
-        "may be garbled: pass encoding='...' (e.g. 'CP1252') or add a .cpg file"
+        f"{label}: the DBF text is neither UTF-8 nor GBK/GB18030 and there is no usable .cpg; "
+        "text may be garbled: pass encoding='...' (e.g. 'CP1252') or add a .cpg file"
     )
     return None
-
-
-def _checked_encoding(encoding: str, label: str) -> str:
-    try:
-        codecs.lookup(encoding)
-    except LookupError as exc:
-        raise ReadError(
-            f"{label}: encoding={encoding!r} is not a known text encoding; use e.g. 'UTF-8' or 'GBK'"
-        ) from exc
-    return encoding
-
-
-# --------------------------------------------------------------------------- readers
 
 
 def _ogr_read(
@@ -312,76 +281,50 @@ def _ogr_read(
         return pyogrio.read_dataframe(
             path, layer=layer, encoding=encoding, force_2d=True, use_arrow=False
         )
-    except _PYOGRIO_ERRORS as exc:
-        raise _error(
-            ReadError,
-            f"cannot read the file ({exc})",
-            label,
-            layer=layer,
-            fix="check that it is a complete, uncorrupted file of its type",
+    except _OGR_ERRORS as exc:
+        where = f"{label}: layer {layer}" if layer else label
+        raise ReadError(
+            f"{where}: cannot read it ({exc}); is the file complete and intact?"
         ) from exc
     except UnicodeDecodeError as exc:
-        raise _error(
-            ReadError,
-            f"text is not in encoding {encoding or 'UTF-8'!r} ({exc.reason} at byte {exc.start})",
-            label,
-            layer=layer,
-            fix="pass encoding='GBK' or 'UTF-8' (or add a .cpg file)",
+        raise ReadError(
+            f"{label}: text is not {encoding or 'UTF-8'!r} ({exc.reason} at byte {exc.start}); "
+            "pass encoding='GBK' or 'UTF-8' (or add a .cpg file)"
         ) from exc
 
 
 def _ogr_layers(path: Path, label: str) -> list[str]:
     try:
         return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
-    except _PYOGRIO_ERRORS as exc:
+    except _OGR_ERRORS as exc:
         raise ReadError(f"{label}: cannot list the layers ({exc}); is the file complete?") from exc
 
 
 def _pick_layer(path: Path, label: str, layer: str | None, kind: str) -> str:
-    layers = _ogr_layers(path, label)
-    if layer is not None:
-        if layer not in layers:
-            raise _error(
-                ReadError,
-                f"no layer {layer!r}; the file holds {layers!r}",
-                label,
-                fix="pass one of those names as layer= (CLI: --layer)",
-            )
-        return layer
-    candidates = [n for n in layers if n != "layer_styles"] or layers  # QGIS style table
-    if kind == "kml" and len(candidates) > 1:
-        candidates = [n for n in candidates if pyogrio.read_info(path, layer=n)["features"] != 0]
-    if len(candidates) == 1:
-        return candidates[0]
-    raise _error(
-        ReadError,
-        f"the file holds {len(layers)} layers {layers!r}" if layers else "the file holds no layers",
-        label,
-        fix="pass layer='<name>' (CLI: --layer) to pick one",
-    )
+    names = _ogr_layers(path, label)
+    default = [n for n in names if n != "layer_styles"] or names  # skip QGIS's style table
+    if layer is None and kind == "kml" and len(default) > 1:  # KML folders: skip empty ones
+        try:
+            default = [n for n in default if pyogrio.read_info(path, layer=n)["features"] != 0]
+        except _OGR_ERRORS as exc:
+            raise ReadError(f"{label}: cannot read the KML folders ({exc})") from exc
+    return _choose(names, layer, label, "layer", default)
 
 
 def _find_column(
     columns: list[str], wanted: str | None, names: tuple[str, ...], what: str, label: str
 ) -> str:
     if wanted is not None:
-        if wanted not in columns:
-            raise _error(
-                ReadError,
-                f"no column {wanted!r} for the {what}; columns found: {columns!r}",
-                label,
-                fix=f"pass the right {what} column name",
-            )
-        return wanted
-    lowered = {str(c).strip().lower(): c for c in columns}
+        if wanted in columns:
+            return wanted
+        raise ReadError(f"{label}: no column {wanted!r}; columns found: {columns!r}")
+    lowered = {c.strip().lower(): c for c in columns}
     for name in names:
         if name in lowered:
             return lowered[name]
-    raise _error(
-        ReadError,
-        f"no {what} column (looked for {', '.join(names)}); columns found: {columns!r}",
-        label,
-        fix="rename the coordinate columns to lon/lat (or 经度/纬度), or pass lon_col=/lat_col=",
+    raise ReadError(
+        f"{label}: no {what} column (looked for {', '.join(names)}); columns found: {columns!r}; "
+        "name the coordinate columns lon/lat (or 经度/纬度), or pass lon_col=/lat_col="
     )
 
 
@@ -396,45 +339,40 @@ def _read_csv(
     try:
         text = raw.decode(codec)
     except UnicodeDecodeError as exc:
-        raise _error(
-            ReadError,
-            f"the text is not {codec!r} ({exc.reason} at byte {exc.start})",
-            label,
-            fix="save the CSV as UTF-8, or pass encoding=",
+        raise ReadError(
+            f"{label}: the text is not {codec!r} ({exc.reason} at byte {exc.start}); "
+            "save the CSV as UTF-8, or pass encoding="
         ) from exc
     log.info("%s: CSV text read as %s", label, codec)
     try:
         df = pd.read_csv(io.StringIO(text))
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ReadError(
-            f"{label}: not a readable CSV table ({exc}); check the separators and quotes"
+            f"{label}: not a readable CSV table ({exc}); check separators and quotes"
         ) from exc
-    columns = [str(c) for c in df.columns]
-    df.columns = columns
+    df.columns = columns = [str(c) for c in df.columns]
     lon = _find_column(columns, lon_col, _LON_NAMES, "longitude", label)
     lat = _find_column(columns, lat_col, _LAT_NAMES, "latitude", label)
-    coords = {}
+    xy = {}
     for col in (lon, lat):
-        values = pd.to_numeric(df[col], errors="coerce")
-        bad = np.flatnonzero(~np.isfinite(values.to_numpy(dtype=float)))
+        xy[col] = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(xy[col]))
         if bad.size:
-            shown = ", ".join(f"row {i + 1}: {df[col].iloc[i]!r}" for i in bad[:10])
-            more = f" and {bad.size - 10} more" if bad.size > 10 else ""
-            raise _error(
-                ReadError,
-                f"missing or non-numeric coordinates in {bad.size} row(s) "
-                f"(1-based data rows, header not counted): {shown}{more}",
-                label,
-                field=col,
-                fix="fill in decimal degrees (e.g. 104.0657) or delete those rows",
+            cells = [df[col].iloc[i] for i in bad[:10]]
+            shown = ", ".join(
+                f"row {i + 1}: {'empty' if pd.isna(v) else repr(v)}"
+                for i, v in zip(bad, cells, strict=False)
             )
-        coords[col] = values.to_numpy(dtype=float)
-    geometry = gpd.points_from_xy(coords[lon], coords[lat])
-    return gpd.GeoDataFrame(df, geometry=geometry, crs=None)
+            raise ReadError(
+                f"{label}: field {col}: missing or non-numeric coordinates in {bad.size} row(s) "
+                f"(1-based data rows): {shown}{' ...' if bad.size > 10 else ''}; "
+                "fill in decimal degrees (e.g. 104.0657) or delete those rows"
+            )
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xy[lon], xy[lat]))
 
 
 def _read_geojson(path: Path, label: str) -> tuple[gpd.GeoDataFrame | pd.DataFrame, bool]:
-    """Read GeoJSON; also return whether it declares a CRS (a ``crs`` member)."""
+    """Read GeoJSON; also say whether it declares a CRS (a ``crs`` member)."""
     try:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
@@ -448,25 +386,37 @@ def _read_geojson(path: Path, label: str) -> tuple[gpd.GeoDataFrame | pd.DataFra
             "the file may be truncated: export or upload it again"
         ) from exc
     if not isinstance(doc, dict):
-        raise ReadError(f"{label}: is JSON but not GeoJSON (top level is a {type(doc).__name__})")
-    declared = "crs" in doc or "spatialReference" in doc
-    return _ogr_read(path, label), declared
-
-
-# --------------------------------------------------------------------------- CRS
+        raise ReadError(f"{label}: JSON but not GeoJSON (the top level is a {type(doc).__name__})")
+    return _ogr_read(path, label), "crs" in doc or "spatialReference" in doc
 
 
 def _is_lonlat(gdf: gpd.GeoDataFrame) -> bool:
     minx, miny, maxx, maxy = gdf.total_bounds
     if not np.all(np.isfinite([minx, miny, maxx, maxy])):
-        return True  # nothing to judge by
-    return bool(-180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90)
+        return True  # no coordinates to judge by
+    return bool(minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90)
+
+
+def _some_lonlat(gdf: gpd.GeoDataFrame) -> bool:
+    """True when at least one feature lies in the lon/lat range (or none has coordinates)."""
+    bounds = shapely.bounds(gdf.geometry.to_numpy())
+    known = np.isfinite(bounds).all(axis=1)
+    if not known.any():
+        return True
+    b = bounds[known]
+    inside = (b[:, 0] >= -180) & (b[:, 2] <= 180) & (b[:, 1] >= -90) & (b[:, 3] <= 90)
+    return bool(inside.any())
+
+
+def _looks_swapped(gdf: gpd.GeoDataFrame) -> bool:
+    minx, miny, maxx, maxy = gdf.total_bounds
+    return bool(minx >= -90 and maxx <= 90 and miny >= -180 and maxy <= 180)
 
 
 def _sample(gdf: gpd.GeoDataFrame) -> str:
     coords = shapely.get_coordinates(gdf.geometry.to_numpy())
     x, y = coords[0] if len(coords) else (float("nan"), float("nan"))
-    return f"x={x!r}, y={y!r}"
+    return f"x={float(x):.10g}, y={float(y):.10g}"
 
 
 def _parse_crs(crs: str | int | None, label: str) -> pyproj.CRS | None:
@@ -476,8 +426,8 @@ def _parse_crs(crs: str | int | None, label: str) -> pyproj.CRS | None:
         return pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as exc:
         raise CRSError(
-            f"{label}: crs={crs!r} is not a CRS pyproj knows ({exc}); pass e.g. "
-            "crs='EPSG:4544' (CGCS2000 3-degree GK CM 105E) or crs='EPSG:4326'"
+            f"{label}: crs={crs!r} is not a CRS pyproj knows ({exc}); pass e.g. crs='EPSG:4544' "
+            "(CGCS2000 3-degree GK CM 105E) or crs='EPSG:4326'"
         ) from exc
 
 
@@ -492,58 +442,49 @@ def _to_wgs84(
                 f"{gdf.crs.to_string()!r}"
             )
         if gdf.crs.is_geographic and not _is_lonlat(gdf):
-            raise _error(
-                CRSError,
-                f"declares the geographic CRS {gdf.crs.to_string()!r} but its coordinates "
-                f"({_sample(gdf)} sample) are not longitude/latitude",
-                label,
-                layer=layer,
-                fix="remove or correct the file's CRS (.prj / crs member); " + _CHENGDU_FIX,
+            raise CRSError(
+                f"{label}: layer {layer} declares the geographic CRS {gdf.crs.to_string()!r} but "
+                f"its coordinates ({_sample(gdf)} sample) are not longitude/latitude; correct or "
+                f"delete the file's CRS (.prj / crs member) and {_CHENGDU_FIX}"
             )
     elif given is not None:
         gdf = gdf.set_crs(given)
-    elif _is_lonlat(gdf):
+    elif _some_lonlat(gdf):
+        # features outside the range are left for layers.validate to name one by one
         if warn and gdf.geometry.notna().any():
             _warn(
                 f"{label}: layer {layer} has no CRS; its coordinates look like longitude/latitude, "
                 "so EPSG:4326 (WGS84) is assumed; pass crs= (CLI: --crs) if that is wrong"
             )
         gdf = gdf.set_crs(4326)
+    elif _looks_swapped(gdf):
+        raise CRSError(
+            f"{label}: layer {layer}: coordinates ({_sample(gdf)} sample) look like latitude/"
+            "longitude swapped (latitude cannot exceed 90); write them as lon, lat"
+        )
     else:
-        raise _error(
-            CRSError,
-            f"has no CRS (e.g. a shapefile without .prj) and its coordinates ({_sample(gdf)} "
-            "sample) are not longitude/latitude",
-            label,
-            layer=layer,
-            fix=_CHENGDU_FIX,
+        raise CRSError(
+            f"{label}: layer {layer} has no CRS (e.g. a shapefile without .prj) and its "
+            f"coordinates ({_sample(gdf)} sample) are not longitude/latitude; {_CHENGDU_FIX}"
         )
     if gdf.crs.equals("EPSG:4326"):
         return gdf
     try:
         return gdf.to_crs(4326)
     except pyproj.exceptions.ProjError as exc:
-        raise _error(
-            CRSError,
-            f"cannot reproject from {gdf.crs.to_string()!r} to EPSG:4326 ({exc})",
-            label,
-            layer=layer,
-            fix="check the file's CRS",
+        raise CRSError(
+            f"{label}: layer {layer}: cannot reproject {gdf.crs.to_string()!r} to EPSG:4326 "
+            f"({exc}); check the file's CRS"
         ) from exc
 
 
 def _normalise_datum(datum: str) -> str:
-    from gridgis.crs import DATUMS
-
     key = (
         datum.strip().lower().replace("-", "").replace("_", "") if isinstance(datum, str) else None
     )
     if key not in DATUMS:
         raise CRSError(f"datum={datum!r} is not a known datum; use one of {', '.join(DATUMS)}")
     return key
-
-
-# --------------------------------------------------------------------------- public readers
 
 
 def read_layer(
@@ -563,12 +504,11 @@ def read_layer(
     ----------
     source
         A path, or the bytes of an upload (then `filename` is required).
-        Formats by extension: ``.geojson``/``.json``, ``.gpkg``, ``.zip``
-        (one shapefile, or pick with `layer`), ``.shp``, ``.kml``, ``.csv``
-        (point per row from lon/lat columns).
+        By extension: ``.geojson``/``.json``, ``.gpkg``, ``.zip`` (zipped
+        shapefile), ``.shp``, ``.kml``, ``.csv`` (a point per row).
     layer
-        The layer of a GeoPackage/KML or the shapefile in a zip. Default: the
-        only one (error listing them if several). Ignored by one-layer formats.
+        The GeoPackage layer, KML folder or shapefile inside a zip; default:
+        the only one (error listing them if several). Ignored by one-layer formats.
     filename
         The upload's name when `source` is bytes.
     datum
@@ -576,19 +516,19 @@ def read_layer(
         datum the lon/lat were digitised in; converted to WGS84.
     crs
         The CRS of a file that declares none (shapefile without ``.prj``,
-        CSV, GeoJSON without ``crs`` member), e.g. ``"EPSG:4544"``. Ignored
-        (with a warning if it differs) when the file declares its own.
+        CSV, GeoJSON without ``crs`` member), e.g. ``"EPSG:4544"``. It only
+        applies then: a file's own CRS wins (with a warning if they differ).
     lon_col, lat_col
         CSV coordinate columns; default: detected (lon/lng/longitude/x/经度,
         lat/latitude/y/纬度, any case).
     encoding
         Text encoding of a shapefile's DBF or a CSV; default: the ``.cpg``,
-        else UTF-8 if the text decodes as UTF-8, else GBK (GB18030).
+        else UTF-8 if all the text decodes as UTF-8, else GBK (GB18030).
 
     Returns
     -------
     GeoDataFrame
-        EPSG:4326, 2D, every attribute column kept; empty if the layer has no
+        EPSG:4326, 2D, all attribute columns kept; empty if the layer has no
         features. An attribute-only table gets an all-null geometry column.
 
     Raises
@@ -619,17 +559,16 @@ def read_layer(
                 path = _extract_shapefile(path, label, layer, tmp)
                 layer_name = path.stem
             frame = _ogr_read(path, label, encoding=_shapefile_encoding(path, label, encoding))
-        if not isinstance(frame, gpd.GeoDataFrame):  # attribute-only table
-            geometry = gpd.GeoSeries([None] * len(frame), index=frame.index, crs=4326)
-            return gpd.GeoDataFrame(frame, geometry=geometry)
+        if not isinstance(frame, gpd.GeoDataFrame):  # an attribute-only table
+            nulls = gpd.GeoSeries([None] * len(frame), index=frame.index, crs=4326)
+            return gpd.GeoDataFrame(frame, geometry=nulls)
         # GeoJSON and CSV are lon/lat by convention: no warning when they declare no CRS
-        warn = kind not in ("geojson", "csv")
-        gdf = _to_wgs84(frame, given=given, label=label, layer=layer_name, warn=warn)
+        gdf = _to_wgs84(
+            frame, given=given, label=label, layer=layer_name, warn=kind not in ("geojson", "csv")
+        )
     if datum_key != "wgs84" and len(gdf):
-        from gridgis.crs import convert_gdf
-
         gdf = convert_gdf(gdf, src=datum_key, dst="wgs84")
-    log.info("%s: read %d features of layer %s (%s)", label, len(gdf), layer_name, datum_key)
+    log.info("%s: read %d features of layer %s (datum %s)", label, len(gdf), layer_name, datum_key)
     return gdf
 
 
@@ -638,13 +577,8 @@ def list_layers(
 ) -> list[str]:
     """Name the layers `read_layer` can read from `source`.
 
-    GeoPackage and KML: their layers (attribute tables included); a zip: its
-    shapefiles; any other format: one name, the file stem.
-
-    Raises
-    ------
-    ReadError
-        As `read_layer`.
+    GeoPackage and KML: their layers (attribute tables and empty KML folders
+    included); a zip: its shapefiles; any other format: the file stem.
     """
     with _local_file(source, filename) as (path, label):
         kind = _kind(path, label)
@@ -663,8 +597,9 @@ def read_gpkg_layers(path: str | os.PathLike[str]) -> dict[str, gpd.GeoDataFrame
     Returns
     -------
     dict
-        Layer name -> GeoDataFrame in EPSG:4326 for spatial layers, and a
-        plain pandas DataFrame for attribute-only tables (e.g. ``votes``).
+        Layer name -> GeoDataFrame in EPSG:4326 for a spatial layer, or a
+        plain pandas DataFrame (no geometry column) for an attribute-only
+        table such as ``votes``.
     """
     with _local_file(path, None) as (local, label):
         if _kind(local, label) != "gpkg":
@@ -678,35 +613,20 @@ def read_gpkg_layers(path: str | os.PathLike[str]) -> dict[str, gpd.GeoDataFrame
     return out
 
 
-# --------------------------------------------------------------------------- writers
-
-
-def _has_geometry(frame: pd.DataFrame) -> bool:
-    if not isinstance(frame, gpd.GeoDataFrame):
-        return False
-    try:
-        frame.geometry  # noqa: B018 - raises when no geometry column is active
-    except AttributeError:
-        return False
-    return True
-
-
 def _for_writing(frame: pd.DataFrame, what: str) -> pd.DataFrame:
-    """Return `frame` ready for pyogrio: a named index as columns, geometry in EPSG:4326.
+    """Ready `frame` for pyogrio: a named index as columns, geometry in EPSG:4326.
 
-    A plain DataFrame (or a GeoDataFrame without active geometry) comes back a DataFrame.
+    A plain DataFrame, or a GeoDataFrame without active geometry, comes back a DataFrame.
     """
     if any(name is not None for name in frame.index.names):
         frame = frame.reset_index()
-    if not _has_geometry(frame):
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.active_geometry_name not in frame:
         return pd.DataFrame(frame)
     if frame.crs is None:
         if not _is_lonlat(frame):
-            raise _error(
-                CRSError,
-                f"has no CRS and its coordinates ({_sample(frame)} sample) are not lon/lat",
-                what,
-                fix="set its CRS (gdf.set_crs(...)) so it can be reprojected to EPSG:4326",
+            raise CRSError(
+                f"{what}: has no CRS and its coordinates ({_sample(frame)} sample) are not "
+                "lon/lat; set its CRS (gdf.set_crs(...)) so it can be reprojected to EPSG:4326"
             )
         if frame.geometry.notna().any():
             _warn(f"{what}: no CRS set; assuming EPSG:4326 (lon/lat)")
@@ -714,54 +634,67 @@ def _for_writing(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     return frame if frame.crs.equals("EPSG:4326") else frame.to_crs(4326)
 
 
+@contextlib.contextmanager
+def _atomic(target: Path, suffix: str) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; then fsync it and move it over `target`."""
+    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp{suffix}")
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        for leftover in (tmp, *(Path(f"{tmp}-{s}") for s in ("journal", "wal", "shm"))):
+            leftover.unlink(missing_ok=True)
+        raise
+    if os.name == "posix":  # make the rename itself durable
+        fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _ogr_write(
+    frame: pd.DataFrame, target: str | os.PathLike[str] | io.BytesIO, what: str, **kwargs: object
+) -> None:
+    try:
+        pyogrio.write_dataframe(frame, target, **kwargs)
+    except _OGR_ERRORS as exc:
+        raise ProjectError(f"{what}: could not be written ({exc})") from exc
+
+
 def to_geojson(gdf: gpd.GeoDataFrame | pd.DataFrame) -> str:
     """Serialise a layer as RFC 7946 GeoJSON text.
 
     EPSG:4326 lon/lat (reprojected if needed), no ``crs`` member,
     counter-clockwise exterior rings and clockwise holes, 7 decimals, UTF-8
-    text kept readable. Rows without geometry (or a plain DataFrame) become
-    features with ``"geometry": null``. A named index is written as columns.
+    text (not ``\\u`` escapes). Rows without geometry, or a table without a
+    geometry column, become ``"geometry": null`` features. A named index is
+    written as columns, an unnamed one is dropped.
     """
-    frame = _for_writing(gdf, "to_geojson input")
-    if not isinstance(frame, gpd.GeoDataFrame):  # pyogrio would warn "No SRS set on layer"
-        nulls = gpd.GeoSeries([None] * len(frame), index=frame.index, crs=4326)
-        frame = gpd.GeoDataFrame(frame, geometry=nulls)
+    frame = _for_writing(gdf, "GeoJSON output")
+    if not isinstance(frame, gpd.GeoDataFrame):  # else pyogrio warns "No SRS set on layer"
+        frame = gpd.GeoDataFrame(
+            frame, geometry=gpd.GeoSeries([None] * len(frame), index=frame.index, crs=4326)
+        )
     buffer = io.BytesIO()
-    pyogrio.write_dataframe(frame, buffer, driver="GeoJSON", layer="layer", layer_options=_RFC7946)
+    _ogr_write(
+        frame, buffer, "GeoJSON output", driver="GeoJSON", layer="layer", layer_options=_RFC7946
+    )
     return buffer.getvalue().decode("utf-8")
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_geojson(gdf: gpd.GeoDataFrame | pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write `gdf` as RFC 7946 GeoJSON (see `to_geojson`), atomically.
 
-    The text goes to a temporary file beside `path`, is flushed and fsynced,
-    then replaces `path`: readers see the old file or the new one, never half.
+    The text goes to a temporary file beside `path`, is fsynced, then
+    replaces `path`: readers see the old file or the new one, never half.
     """
-    target = Path(path)
     data = to_geojson(gdf).encode("utf-8")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
-    log.info("wrote %d features to %s", len(gdf), target)
+    with _atomic(Path(path), ".geojson") as tmp:
+        tmp.write_bytes(data)
+    log.info("wrote %d features to %s", len(gdf), path)
 
 
 def write_gpkg(
@@ -771,25 +704,21 @@ def write_gpkg(
 
     Spatial layers are stored in EPSG:4326; a plain DataFrame (or a
     GeoDataFrame without a geometry column) becomes an attribute-only table.
-    The file is built beside `path` and then replaces it, so an existing
-    GeoPackage is replaced as a whole (never appended to or half written).
+    The file is built beside `path`, then replaces it: an existing GeoPackage
+    is replaced whole (never appended to), and never left half written.
+
+    Raises
+    ------
+    CRSError
+        A layer has no CRS and coordinates that are not lon/lat.
+    ProjectError
+        GDAL could not write a layer.
     """
     if not layers:
         raise ValueError(f"write_gpkg({str(path)!r}): no layers given; pass at least one")
     target = Path(path)
-    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp.gpkg")
-    try:
+    with _atomic(target, ".gpkg") as tmp:
         for name, frame in layers.items():
-            if not isinstance(name, str) or not name:
-                raise ValueError(f"write_gpkg: layer names must be non-empty strings, got {name!r}")
-            prepared = _for_writing(frame, f"{target}: layer {name}")
-            pyogrio.write_dataframe(prepared, tmp, layer=name, driver="GPKG")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-            leftover.unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
+            what = f"{target}: layer {name}"
+            _ogr_write(_for_writing(frame, what), tmp, what, layer=name, driver="GPKG")
     log.info("wrote %d layers to %s", len(layers), target)

@@ -38,7 +38,9 @@ __all__ = [
     "LayerSchema",
     "check_layers",
     "errors_only",
+    "guess_layer_name",
     "repair_geometries",
+    "restore_shapefile_names",
     "validate_layer",
     "validate_layers",
 ]
@@ -171,8 +173,14 @@ def _feature_label(df: pd.DataFrame, pos: int, id_field: str | None) -> str:
     if id_field and id_field in df.columns:
         value = df[id_field].iloc[pos]
         if not _is_missing(value):
-            return f"{id_field}={value!r} ({row})"
+            return f"{id_field}={_rep(value)} ({row})"
     return row
+
+
+def _rep(value: object) -> str:
+    """``repr`` of a cell, with numpy scalars shown as plain Python values."""
+    item = getattr(value, "item", None)
+    return repr(item() if callable(item) else value)
 
 
 def _is_missing(value: object) -> bool:
@@ -199,15 +207,24 @@ def _check_fields(
         if spec.name not in df.columns:
             if not spec.required:
                 continue
-            if schema.name == "buildings" and spec.name == "households":
-                if {"units", "floors"} <= set(df.columns):
-                    add(None, "households", "column 'households' is missing; it will be "
-                        "derived as units x floors x households per floor (a guess)",
-                        "add the real household count of each building", "warning")
-                    continue
-            add(None, spec.name, f"required column {spec.name!r} is missing "
+            derivable = {"units", "floors"} <= set(df.columns)
+            if (schema.name, spec.name) == ("buildings", "households") and derivable:
+                add(
+                    None,
+                    "households",
+                    "column 'households' is missing; it will be "
+                    "derived as units x floors x households per floor (a guess)",
+                    "add the real household count of each building",
+                    "warning",
+                )
+                continue
+            add(
+                None,
+                spec.name,
+                f"required column {spec.name!r} is missing "
                 f"(columns found: {', '.join(map(str, df.columns)) or 'none'})",
-                f"add a {spec.name!r} column to the {schema.name} layer")
+                f"add a {spec.name!r} column to the {schema.name} layer",
+            )
             continue
         values = df[spec.name]
         missing = values.map(_is_missing).to_numpy(dtype=bool)
@@ -215,32 +232,53 @@ def _check_fields(
             if spec.nullable and not spec.required:
                 break
             if schema.name == "buildings" and spec.name == "households":
-                add(int(pos), spec.name, "households is empty; this building will be "
-                    "reported as unknown, not counted as 0", "fill in its household count",
-                    "warning")
+                add(
+                    int(pos),
+                    spec.name,
+                    "households is empty; this building will be "
+                    "reported as unknown, not counted as 0",
+                    "fill in its household count",
+                    "warning",
+                )
             elif spec.name == "vote":
                 continue  # an empty vote is a household that did not take part
             else:
-                add(int(pos), spec.name, f"{spec.name!r} is empty",
-                    f"give every feature a {spec.name}")
+                add(
+                    int(pos),
+                    spec.name,
+                    f"{spec.name!r} is empty",
+                    f"give every feature a {spec.name}",
+                )
         present = ~missing
         if spec.kind in ("int", "float"):
             numbers = pd.to_numeric(values.where(present), errors="coerce")
             bad = present & numbers.isna().to_numpy()
             for pos in np.flatnonzero(bad):
-                add(int(pos), spec.name, f"{spec.name} must be a number, got "
-                    f"{values.iloc[pos]!r}", f"write {spec.name} as a plain number")
+                add(
+                    int(pos),
+                    spec.name,
+                    f"{spec.name} must be a number, got {_rep(values.iloc[pos])}",
+                    f"write {spec.name} as a plain number",
+                )
             ok = present & ~bad
             nums = numbers.to_numpy(dtype=float, na_value=np.nan)
             if spec.minimum is not None:
                 for pos in np.flatnonzero(ok & (nums < spec.minimum)):
-                    add(int(pos), spec.name, f"{spec.name} must be >= {spec.minimum:g}, "
-                        f"got {values.iloc[pos]!r}", f"correct the {spec.name} value")
+                    add(
+                        int(pos),
+                        spec.name,
+                        f"{spec.name} must be >= {spec.minimum:g}, got {_rep(values.iloc[pos])}",
+                        f"correct the {spec.name} value",
+                    )
             if spec.kind == "int":
                 frac = ok & np.isfinite(nums) & (np.abs(nums - np.round(nums)) > 1e-9)
                 for pos in np.flatnonzero(frac):
-                    add(int(pos), spec.name, f"{spec.name} must be a whole number, got "
-                        f"{values.iloc[pos]!r}", "round it to a whole number")
+                    add(
+                        int(pos),
+                        spec.name,
+                        f"{spec.name} must be a whole number, got {_rep(values.iloc[pos])}",
+                        "round it to a whole number",
+                    )
         if spec.kind == "enum":
             choices = spec.choices
             if spec.name == "site_type":
@@ -248,25 +286,40 @@ def _check_fields(
             text = values.astype("string").str.strip()
             bad = present & ~text.isin(choices).fillna(False).to_numpy(dtype=bool)
             for pos in np.flatnonzero(bad):
-                add(int(pos), spec.name, f"{spec.name} {values.iloc[pos]!r} is not one of "
-                    f"{', '.join(choices)}", f"use one of {', '.join(choices)}")
+                add(
+                    int(pos),
+                    spec.name,
+                    f"{spec.name} {_rep(values.iloc[pos])} is not one of {', '.join(choices)}",
+                    f"use one of {', '.join(choices)}",
+                )
     if schema.id_field and schema.id_field in df.columns:
         ids = df[schema.id_field].astype("string").str.strip()
         dup = ids.duplicated(keep="first") & ids.notna()
         for pos in np.flatnonzero(dup.to_numpy(dtype=bool)):
             first = int(np.flatnonzero((ids == ids.iloc[pos]).to_numpy(dtype=bool))[0])
-            add(int(pos), schema.id_field, f"duplicate id {ids.iloc[pos]!r} (also row "
-                f"{first + 1})", f"give each feature its own {schema.id_field}")
+            add(
+                int(pos),
+                schema.id_field,
+                f"duplicate id {_rep(ids.iloc[pos])} (also row {first + 1})",
+                f"give each feature its own {schema.id_field}",
+            )
     if schema.name == "votes" and {"site_id", "household"} <= set(df.columns):
         key_cols = [c for c in ("site_id", "building_id", "household") if c in df.columns]
         keys = df[key_cols].astype("string")
         for pos in np.flatnonzero(keys.duplicated(keep="first").to_numpy(dtype=bool)):
-            add(int(pos), "household", f"household {df['household'].iloc[pos]!r} is listed "
-                f"twice for site {df['site_id'].iloc[pos]!r}", "keep one row per household")
+            add(
+                int(pos),
+                "household",
+                f"household {_rep(df['household'].iloc[pos])} is listed "
+                f"twice for site {_rep(df['site_id'].iloc[pos])}",
+                "keep one row per household",
+            )
     return problems
 
 
-def _check_geometry(gdf: gpd.GeoDataFrame, schema: LayerSchema, source: str | None) -> list[Problem]:
+def _check_geometry(
+    gdf: gpd.GeoDataFrame, schema: LayerSchema, source: str | None
+) -> list[Problem]:
     problems: list[Problem] = []
 
     def add(pos: int | None, message: str, fix: str) -> None:
@@ -274,44 +327,75 @@ def _check_geometry(gdf: gpd.GeoDataFrame, schema: LayerSchema, source: str | No
         problems.append(Problem(message, source, schema.name, feature, "geometry", fix))
 
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
-        add(None, f"layer is in {gdf.crs.to_string()!r}, not EPSG:4326",
-            "read it with gridgis.io.read_layer, which reprojects to EPSG:4326")
+        add(
+            None,
+            f"layer is in {gdf.crs.to_string()!r}, not EPSG:4326",
+            "read it with gridgis.io.read_layer, which reprojects to EPSG:4326",
+        )
     geoms = gdf.geometry.to_numpy()
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for pos in np.flatnonzero(empty):
         add(int(pos), "geometry is empty", "draw the feature or delete the row")
     types = shapely.get_type_id(geoms)
-    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
-                      "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
+    names = np.array(
+        [
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ],
+        dtype=object,
+    )
     type_names = np.where(types >= 0, names[np.clip(types, 0, 7)], None)
     wrong = ~empty & ~np.isin(type_names, schema.geometry)
     for pos in np.flatnonzero(wrong):
-        add(int(pos), f"geometry is a {type_names[pos]}, expected "
-            f"{' or '.join(schema.geometry)}", f"draw the {schema.label_en} as "
-            f"{schema.geometry[0].lower()}s")
+        add(
+            int(pos),
+            f"geometry is a {type_names[pos]}, expected {' or '.join(schema.geometry)}",
+            f"draw the {schema.label_en} as {schema.geometry[0].lower()}s",
+        )
     usable = ~empty & ~wrong
     bounds = shapely.bounds(geoms)
     with np.errstate(invalid="ignore"):
         lon_ok = (bounds[:, 0] >= -180) & (bounds[:, 2] <= 180)
         lat_ok = (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90)
-        swapped = ~lat_ok & (np.abs(bounds[:, 0]) <= 90) & (np.abs(bounds[:, 2]) <= 90) & (
-            np.abs(bounds[:, 1]) <= 180) & (np.abs(bounds[:, 3]) <= 180)
+        swapped = (
+            ~lat_ok
+            & (np.abs(bounds[:, 0]) <= 90)
+            & (np.abs(bounds[:, 2]) <= 90)
+            & (np.abs(bounds[:, 1]) <= 180)
+            & (np.abs(bounds[:, 3]) <= 180)
+        )
     outside = ~empty & ~(lon_ok & lat_ok)
     for pos in np.flatnonzero(outside):
         x, y = bounds[pos, 0], bounds[pos, 1]
         if swapped[pos]:
-            add(int(pos), f"coordinates (x={x:.6g}, y={y:.6g}) look like latitude/longitude "
-                "swapped: latitude cannot exceed 90", "write coordinates as lon, lat")
+            add(
+                int(pos),
+                f"coordinates (x={x:.6g}, y={y:.6g}) look like latitude/longitude "
+                "swapped: latitude cannot exceed 90",
+                "write coordinates as lon, lat",
+            )
         else:
-            add(int(pos), f"coordinates (x={x:.6g}, y={y:.6g}) are outside the lon/lat range; "
+            add(
+                int(pos),
+                f"coordinates (x={x:.6g}, y={y:.6g}) are outside the lon/lat range; "
                 "likely a projected file (metres) without a CRS",
-                "give the file's CRS, e.g. --crs EPSG:4544 (CGCS2000 GK CM 105E)")
+                "give the file's CRS, e.g. --crs EPSG:4544 (CGCS2000 GK CM 105E)",
+            )
     checkable = usable & ~outside
     invalid = checkable & ~shapely.is_valid(geoms)
     for pos in np.flatnonzero(invalid):
         reason = shapely.is_valid_reason(geoms[pos])
-        add(int(pos), f"invalid geometry: {reason}",
-            "repair it with make_valid (gridgis validate --repair), or redraw it")
+        add(
+            int(pos),
+            f"invalid geometry: {reason}",
+            "repair it with make_valid (gridgis validate --repair), or redraw it",
+        )
     return problems
 
 
@@ -346,11 +430,24 @@ def validate_layer(
             f"layer={layer!r} is not a gridgis layer; expected one of {', '.join(LAYER_NAMES)}"
         )
     problems = _check_fields(pd.DataFrame(gdf), schema, site_types, source)
-    has_geometry = isinstance(gdf, gpd.GeoDataFrame) and gdf.geometry.name in gdf.columns
+    has_geometry = False
+    if isinstance(gdf, gpd.GeoDataFrame):
+        try:
+            has_geometry = gdf.geometry is not None
+        except AttributeError:  # a GeoDataFrame without an active geometry column
+            has_geometry = False
     if schema.geometry:
         if not has_geometry:
-            problems.append(Problem("the layer has no geometry", source, layer, None,
-                                    "geometry", f"give the {layer} layer polygon geometry"))
+            problems.append(
+                Problem(
+                    "the layer has no geometry",
+                    source,
+                    layer,
+                    None,
+                    "geometry",
+                    f"give the {layer} layer polygon geometry",
+                )
+            )
         else:
             problems.extend(_check_geometry(gdf, schema, source))
     return problems
@@ -370,8 +467,14 @@ def validate_layers(
     problems: list[Problem] = []
     for name in REQUIRED_LAYERS:
         if name not in layers or len(layers[name]) == 0:
-            problems.append(Problem(f"required layer {name!r} is missing or empty", source, name,
-                                    fix=f"add a {name} layer ({SCHEMAS[name].label_zh})"))
+            problems.append(
+                Problem(
+                    f"required layer {name!r} is missing or empty",
+                    source,
+                    name,
+                    fix=f"add a {name} layer ({SCHEMAS[name].label_zh})",
+                )
+            )
     for name, frame in layers.items():
         if name in SCHEMAS:
             problems.extend(validate_layer(frame, name, source=source, site_types=site_types))
@@ -379,10 +482,70 @@ def validate_layers(
     if votes is not None and sites is not None and "site_id" in votes and "site_id" in sites:
         known = set(sites["site_id"].astype(str))
         for sid in sorted(set(votes["site_id"].dropna().astype(str)) - known):
-            problems.append(Problem(f"votes name site {sid!r}, which is not in the sites layer",
-                                    source, "votes", None, "site_id",
-                                    "check the site id", "warning"))
+            problems.append(
+                Problem(
+                    f"votes name site {sid!r}, which is not in the sites layer",
+                    source,
+                    "votes",
+                    None,
+                    "site_id",
+                    "check the site id",
+                    "warning",
+                )
+            )
     return problems
+
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "compound": ("compound", "boundary", "小区", "院落", "边界"),
+    "microgrids": ("microgrids", "microgrid", "grids", "微网格", "网格"),
+    "buildings": ("buildings", "building", "楼栋", "建筑"),
+    "spaces": ("spaces", "space", "空间", "金角银边"),
+    "paths": ("paths", "path", "roads", "道路", "消防通道"),
+    "sites": ("sites", "site", "点位", "选址"),
+    "votes": ("votes", "vote", "表决", "投票"),
+}
+
+
+def guess_layer_name(filename: str) -> str | None:
+    """Guess the layer a file holds from its name, or None if unclear.
+
+    ``buildings.geojson``, ``buildings_2024.shp``, ``东四街_楼栋.zip`` all
+    give ``buildings``; a name matching no layer, or several, gives None.
+
+    >>> guess_layer_name("dongsi_buildings_v2.geojson")
+    'buildings'
+    """
+    stem = filename.rsplit("/", 1)[-1].split(".", 1)[0].lower()
+    tokens = set(stem.replace("-", "_").replace(" ", "_").split("_"))
+    hits = {
+        layer
+        for layer, aliases in _ALIASES.items()
+        for alias in aliases
+        if alias in tokens or (not alias.isascii() and alias in stem)
+    }
+    if stem in _ALIASES:
+        return stem
+    return hits.pop() if len(hits) == 1 else None
+
+
+def restore_shapefile_names(frame: pd.DataFrame, layer: str) -> pd.DataFrame:
+    """Undo the shapefile format's 10-character cut of contract column names.
+
+    A shapefile stores ``building_id`` as ``building_i``; this renames such
+    columns back when exactly one contract field of `layer` starts with them.
+    """
+    schema = SCHEMAS.get(layer)
+    if schema is None:
+        return frame
+    renames: dict[str, str] = {}
+    for column in frame.columns:
+        if not isinstance(column, str) or len(column.encode()) != 10:
+            continue
+        matches = [f.name for f in schema.fields if f.name.startswith(column) and f.name != column]
+        if len(matches) == 1 and matches[0] not in frame.columns:
+            renames[column] = matches[0]
+    return frame.rename(columns=renames) if renames else frame
 
 
 def errors_only(problems: list[Problem]) -> list[Problem]:
@@ -416,9 +579,9 @@ def repair_geometries(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[int
     polygonal = np.isin(shapely.get_type_id(geoms[bad]), (3, 6))
     # a self-intersecting polygon becomes a collection: keep only its polygons
     kept = [
-        shapely.union_all(
-            [g for g in shapely.get_parts(f) if g.geom_type in _POLYGON]
-        ) if is_poly and f.geom_type not in _POLYGON else f
+        shapely.union_all([g for g in shapely.get_parts(f) if g.geom_type in _POLYGON])
+        if is_poly and f.geom_type not in _POLYGON
+        else f
         for f, is_poly in zip(fixed, polygonal, strict=True)
     ]
     values = out.geometry.to_numpy().copy()

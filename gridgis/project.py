@@ -32,7 +32,7 @@ from gridgis import io
 from gridgis._errors import Problem, ProjectError, ReadError
 from gridgis.crs import local_metric_crs
 from gridgis.households import resolve_households
-from gridgis.layers import LAYER_NAMES, check_layers
+from gridgis.layers import LAYER_NAMES, check_layers, restore_shapefile_names
 from gridgis.settings import Settings, default_settings, load_settings, settings_from_toml
 from gridgis.settings import settings_to_toml as _settings_to_toml
 
@@ -103,7 +103,9 @@ class Project:
             out["units"] = int(pd.to_numeric(buildings["units"], errors="coerce").sum())
         sites = self.layers.get("sites")
         if sites is not None and "site_type" in sites:
-            out["sites_by_type"] = {str(k): int(v) for k, v in sites["site_type"].value_counts().items()}
+            out["sites_by_type"] = {
+                str(k): int(v) for k, v in sites["site_type"].value_counts().items()
+            }
         return out
 
 
@@ -139,8 +141,9 @@ def read_project_layer(path: str | os.PathLike[str], name: str, **kwargs: Any) -
             raise ReadError(f"{path}: cannot read the votes table: {exc}") from exc
         if "area_m2" in table:
             table["area_m2"] = table["area_m2"].where(table["area_m2"] != "", None)
-        return gpd.GeoDataFrame(table)
-    return io.read_layer(path, **kwargs)
+        nulls = gpd.GeoSeries([None] * len(table), index=table.index, crs=4326)
+        return gpd.GeoDataFrame(table, geometry=nulls)
+    return restore_shapefile_names(io.read_layer(path, **kwargs), name)
 
 
 def _read_gpkg(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], Settings]:
@@ -149,7 +152,9 @@ def _read_gpkg(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], Settings]:
     if SETTINGS_TABLE in tables:
         table = tables.pop(SETTINGS_TABLE)
         if len(table) and "toml" in table:
-            settings = settings_from_toml(str(table["toml"].iloc[0]), source=f"{path}:{SETTINGS_TABLE}")
+            settings = settings_from_toml(
+                str(table["toml"].iloc[0]), source=f"{path}:{SETTINGS_TABLE}"
+            )
     layers = {k: v for k, v in tables.items() if k in LAYER_NAMES}
     extra = sorted(set(tables) - set(layers))
     if extra:

@@ -16,7 +16,14 @@ import shapely
 from shapely.geometry import Polygon, box
 
 from gridgis._errors import CRSError, ReadError
-from gridgis.io import list_layers, read_gpkg_layers, read_layer, to_geojson, write_geojson, write_gpkg
+from gridgis.io import (
+    list_layers,
+    read_gpkg_layers,
+    read_layer,
+    to_geojson,
+    write_geojson,
+    write_gpkg,
+)
 
 NAME = "东四街180号院 1栋"
 LON, LAT = 104.06, 30.67
@@ -33,9 +40,15 @@ def buildings() -> gpd.GeoDataFrame:
     with_hole = Polygon(_cw_square(LON, LAT, 0.001), [hole])
     assert not with_hole.exterior.is_ccw and with_hole.interiors[0].is_ccw
     ccw = box(LON + 0.002, LAT, LON + 0.0031234567891, LAT + 0.0008)
-    multi = shapely.MultiPolygon([Polygon(_cw_square(LON + 0.004, LAT, 0.0005)), box(104.065, 30.671, 104.0655, 30.6715)])
+    multi = shapely.MultiPolygon(
+        [Polygon(_cw_square(LON + 0.004, LAT, 0.0005)), box(104.065, 30.671, 104.0655, 30.6715)]
+    )
     return gpd.GeoDataFrame(
-        {"building_id": ["B1", "B2", "B3"], "name": [NAME, "2栋", "3栋"], "households": [96, 72, 140]},
+        {
+            "building_id": ["B1", "B2", "B3"],
+            "name": [NAME, "2栋", "3栋"],
+            "households": [96, 72, 140],
+        },
         geometry=[with_hole, ccw, multi],
         crs=4326,
     )
@@ -80,7 +93,11 @@ def test_write_geojson_is_rfc7946(buildings, tmp_path):
         assert len(number.split(".")[1]) <= 7, number
     back = pyogrio.read_dataframe(path)
     expected = shapely.set_precision(buildings.geometry.to_numpy(), 1e-7)
-    assert all(shapely.equals_exact(shapely.normalize(back.geometry.to_numpy()), shapely.normalize(expected), tolerance=1e-9))
+    assert all(
+        shapely.equals_exact(
+            shapely.normalize(back.geometry.to_numpy()), shapely.normalize(expected), tolerance=1e-9
+        )
+    )
     assert back["name"].tolist() == buildings["name"].tolist()
 
 
@@ -89,14 +106,21 @@ def test_to_geojson_reprojects_and_keeps_null_geometry(buildings):
     doc = json.loads(to_geojson(metric))
     x, y = doc["features"][0]["geometry"]["coordinates"][0][0]
     assert abs(x - LON) < 0.01 and abs(y - LAT) < 0.01
-    votes = pd.DataFrame({"site_id": ["S1", "S1"], "household": ["1-101", "1-102"], "vote": ["agree", "oppose"]})
-    doc = json.loads(to_geojson(votes))
-    assert [f["geometry"] for f in doc["features"]] == [None, None]
-    assert doc["features"][1]["properties"]["vote"] == "oppose"
+    votes = pd.DataFrame(
+        {"site_id": ["S1", "S1"], "household": ["1-101", "1-102"], "vote": ["agree", "oppose"]}
+    )
+    for table in (votes, gpd.GeoDataFrame(votes)):  # a GeoDataFrame with no geometry column too
+        doc = json.loads(to_geojson(table))
+        assert [f["geometry"] for f in doc["features"]] == [None, None]
+        assert doc["features"][1]["properties"]["vote"] == "oppose"
 
 
 def test_null_geometry_round_trip(tmp_path):
-    gdf = gpd.GeoDataFrame({"site_id": ["S1", "S2"]}, geometry=[None, box(LON, LAT, LON + 0.001, LAT + 0.001)], crs=4326)
+    gdf = gpd.GeoDataFrame(
+        {"site_id": ["S1", "S2"]},
+        geometry=[None, box(LON, LAT, LON + 0.001, LAT + 0.001)],
+        crs=4326,
+    )
     path = tmp_path / "sites.geojson"
     write_geojson(gdf, path)
     assert '"geometry": null' in path.read_text(encoding="utf-8")
@@ -146,7 +170,9 @@ def test_read_empty_feature_collection(tmp_path):
 def gpkg(buildings, tmp_path) -> Path:
     path = tmp_path / "project.gpkg"
     pyogrio.write_dataframe(buildings, path, layer="buildings", driver="GPKG")
-    compound = gpd.GeoDataFrame({"name": ["东四街180号院"]}, geometry=[buildings.union_all().envelope], crs=4326)
+    compound = gpd.GeoDataFrame(
+        {"name": ["东四街180号院"]}, geometry=[buildings.union_all().envelope], crs=4326
+    )
     pyogrio.write_dataframe(compound.to_crs(4544), path, layer="compound", driver="GPKG")
     return path
 
@@ -158,10 +184,14 @@ def test_read_gpkg_layer_by_name(gpkg, buildings):
     assert compound["name"].tolist() == ["东四街180号院"]
     assert np.allclose(compound.total_bounds, buildings.total_bounds, atol=1e-7)
     assert read_layer(gpkg, layer="buildings")["building_id"].tolist() == ["B1", "B2", "B3"]
+    upload = read_layer(gpkg.read_bytes(), filename="project.gpkg", layer="compound")
+    assert upload["name"].tolist() == ["东四街180号院"]
 
 
 def test_read_gpkg_ambiguous_or_unknown_layer(gpkg):
-    with pytest.raises(ReadError, match=r"project\.gpkg.*2 layers.*'buildings'.*'compound'.*layer="):
+    with pytest.raises(
+        ReadError, match=r"project\.gpkg.*2 layers.*'buildings'.*'compound'.*layer="
+    ):
         read_layer(gpkg)
     with pytest.raises(ReadError, match=r"no layer 'sites'.*'buildings'"):
         read_layer(gpkg, layer="sites")
@@ -179,6 +209,16 @@ def test_read_zipped_shapefile_from_path_and_bytes(buildings, tmp_path):
     assert list_layers(archive) == ["buildings"]
 
 
+def test_zip_with_gbk_member_names(buildings, tmp_path):
+    """Zips made on Chinese Windows store GBK names without the UTF-8 flag."""
+    _shapefile(buildings, tmp_path / "shp", "abcd")
+    archive = _zip_dir(tmp_path / "shp", tmp_path / "win.zip")
+    raw = archive.read_bytes()
+    archive.write_bytes(raw.replace(b"abcd.", "楼栋".encode("gbk") + b"."))  # same length
+    assert list_layers(archive) == ["楼栋"]
+    assert read_layer(archive)["name"].tolist()[0] == NAME
+
+
 def test_read_bare_shp(buildings, tmp_path):
     shp = _shapefile(buildings, tmp_path / "shp")
     assert read_layer(shp)["households"].tolist() == [96, 72, 140]
@@ -188,15 +228,42 @@ def test_zip_with_several_shapefiles_needs_layer(buildings, tmp_path):
     _shapefile(buildings, tmp_path / "shp", "buildings")
     _shapefile(buildings.iloc[:1], tmp_path / "shp", "sites")
     archive = _zip_dir(tmp_path / "shp", tmp_path / "two.zip")
-    with pytest.raises(ReadError, match=r"two\.zip.*several shapefiles.*'buildings'.*'sites'.*layer="):
+    with pytest.raises(
+        ReadError, match=r"two\.zip: the file holds 2 shapefiles.*'buildings'.*'sites'.*layer="
+    ):
         read_layer(archive)
     assert len(read_layer(archive, layer="sites")) == 1
     assert sorted(list_layers(archive)) == ["buildings", "sites"]
 
 
+KML_TWO_FOLDERS = """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>doc</name>
+<Folder><name>空</name></Folder>
+<Folder><name>楼栋</name><Placemark><name>1栋</name><Polygon><outerBoundaryIs><LinearRing>
+<coordinates>104.06,30.67,0 104.061,30.67,0 104.061,30.671,0 104.06,30.67,0</coordinates>
+</LinearRing></outerBoundaryIs></Polygon></Placemark></Folder>
+<Folder><name>点</name><Placemark><name>p</name><Point><coordinates>104.06,30.67</coordinates></Point>
+</Placemark></Folder></Document></kml>
+"""
+
+
+def test_read_kml_folders(tmp_path):
+    path = tmp_path / "folders.kml"
+    path.write_text(KML_TWO_FOLDERS, encoding="utf-8")
+    assert list_layers(path) == ["空", "楼栋", "点"]
+    with pytest.raises(
+        ReadError, match=r"folders\.kml: the file holds 3 layers \['空', '楼栋', '点'\]"
+    ):
+        read_layer(path)  # two non-empty folders: ambiguous
+    gdf = read_layer(path, layer="楼栋")
+    assert gdf["Name"].tolist() == ["1栋"] and gdf.geom_type.tolist() == ["Polygon"]
+
+
 def test_read_kml(buildings, tmp_path):
     path = tmp_path / "b.kml"
-    pyogrio.write_dataframe(buildings.rename(columns={"name": "Name"}), path, driver="KML", layer="buildings")
+    pyogrio.write_dataframe(
+        buildings.rename(columns={"name": "Name"}), path, driver="KML", layer="buildings"
+    )
     gdf = read_layer(path)
     assert gdf.crs.equals("EPSG:4326")
     assert gdf["Name"].tolist() == [NAME, "2栋", "3栋"]
@@ -204,10 +271,14 @@ def test_read_kml(buildings, tmp_path):
     assert np.allclose(gdf.total_bounds, buildings.total_bounds)
 
 
-@pytest.mark.parametrize(("lon", "lat"), [("lon", "lat"), ("Longitude", "LATITUDE"), ("经度", "纬度"), ("lng", "lat")])
+@pytest.mark.parametrize(
+    ("lon", "lat"), [("lon", "lat"), ("Longitude", "LATITUDE"), ("经度", "纬度"), ("lng", "lat")]
+)
 def test_read_csv_detects_coordinate_columns(tmp_path, lon, lat):
     path = tmp_path / "points.csv"
-    path.write_text(f"name,{lon},{lat}\n{NAME},104.0601,30.6702\n2栋,104.0612,30.6711\n", encoding="utf-8")
+    path.write_text(
+        f"name,{lon},{lat}\n{NAME},104.0601,30.6702\n2栋,104.0612,30.6711\n", encoding="utf-8"
+    )
     gdf = read_layer(path)
     assert gdf["name"].tolist() == [NAME, "2栋"]
     assert gdf.geometry.x.tolist() == [104.0601, 104.0612]
@@ -225,15 +296,19 @@ def test_read_gbk_csv_and_explicit_columns(tmp_path):
 
 def test_read_csv_bad_rows_are_named(tmp_path):
     path = tmp_path / "points.csv"
-    path.write_text("name,lon,lat\na,104.06,30.67\nb,abc,30.67\nc,104.07,30.68\nd,,30.69\n", encoding="utf-8")
-    with pytest.raises(ReadError, match=r"points\.csv: field lon: .*row 2: 'abc', row 4: nan"):
+    path.write_text(
+        "name,lon,lat\na,104.06,30.67\nb,abc,30.67\nc,104.07,30.68\nd,,30.69\n", encoding="utf-8"
+    )
+    with pytest.raises(ReadError, match=r"points\.csv: field lon: .*row 2: 'abc', row 4: empty"):
         read_layer(path)
 
 
 def test_read_csv_without_coordinates_lists_columns(tmp_path):
     path = tmp_path / "table.csv"
     path.write_text("name,households\na,3\n", encoding="utf-8")
-    with pytest.raises(ReadError, match=r"table\.csv: no longitude column.*\['name', 'households'\]"):
+    with pytest.raises(
+        ReadError, match=r"table\.csv: no longitude column.*\['name', 'households'\]"
+    ):
         read_layer(path)
 
 
@@ -288,12 +363,17 @@ def test_projected_shapefile_with_prj(buildings, tmp_path):
     gdf = read_layer(shp)
     assert gdf.crs.equals("EPSG:4326")
     assert np.allclose(gdf.total_bounds, buildings.total_bounds, atol=1e-7)
+    read_layer(shp, crs="EPSG:4544")  # the same CRS as the .prj: no warning
+    with pytest.warns(UserWarning, match=r"crs='EPSG:4326' ignored: the file declares its own CRS"):
+        assert np.allclose(read_layer(shp, crs="EPSG:4326").total_bounds, gdf.total_bounds)
 
 
 def test_projected_shapefile_without_prj(buildings, tmp_path):
     shp = _shapefile(buildings.to_crs(4544), tmp_path / "shp")
     shp.with_suffix(".prj").unlink()
-    with pytest.raises(CRSError, match=r"buildings\.shp: layer buildings: has no CRS.*x=.*crs='EPSG:4544'"):
+    with pytest.raises(
+        CRSError, match=r"buildings\.shp: layer buildings has no CRS.*x=.*crs='EPSG:4544'"
+    ):
         read_layer(shp)
     gdf = read_layer(shp, crs="EPSG:4544")
     assert np.allclose(gdf.total_bounds, buildings.total_bounds, atol=1e-7)
@@ -304,9 +384,12 @@ def test_projected_shapefile_without_prj(buildings, tmp_path):
 def test_lonlat_shapefile_without_prj_warns(buildings, tmp_path):
     shp = _shapefile(buildings, tmp_path / "shp")
     shp.with_suffix(".prj").unlink()
-    with pytest.warns(UserWarning, match=r"buildings\.shp: layer buildings has no CRS.*EPSG:4326.*assumed"):
+    with pytest.warns(
+        UserWarning, match=r"buildings\.shp: layer buildings has no CRS.*EPSG:4326.*assumed"
+    ) as rec:
         gdf = read_layer(shp)
     assert gdf.crs.equals("EPSG:4326")
+    assert rec[0].filename == __file__  # points at the caller, not at gridgis/io.py
 
 
 def test_geojson_without_crs_member_but_projected(buildings, tmp_path):
@@ -320,7 +403,6 @@ def test_geojson_without_crs_member_but_projected(buildings, tmp_path):
 
 
 def test_datum_gcj02_shifts_a_few_hundred_metres(buildings, tmp_path):
-    pytest.importorskip("gridgis.crs", reason="gridgis.crs (GCJ-02 conversion) is not written yet")
     path = tmp_path / "b.geojson"
     write_geojson(buildings, path)
     plain = read_layer(path)
@@ -349,7 +431,9 @@ def test_empty_file(tmp_path):
 def test_truncated_json(tmp_path):
     path = tmp_path / "cut.geojson"
     path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "geom')
-    with pytest.raises(ReadError, match=r"cut\.geojson: not valid JSON: Unterminated string.*line 1"):
+    with pytest.raises(
+        ReadError, match=r"cut\.geojson: not valid JSON: Unterminated string.*line 1"
+    ):
         read_layer(path)
 
 
@@ -358,7 +442,10 @@ def test_zip_without_shapefile(tmp_path):
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("readme.txt", "hello")
         zf.writestr("buildings.geojson", "{}")
-    with pytest.raises(ReadError, match=r"docs\.zip: the zip holds no \.shp file.*'readme\.txt'.*'buildings\.geojson'"):
+    with pytest.raises(
+        ReadError,
+        match=r"docs\.zip: the zip holds no \.shp file.*'readme\.txt'.*'buildings\.geojson'",
+    ):
         read_layer(archive)
 
 
@@ -372,12 +459,14 @@ def test_corrupt_zip_and_gpkg(tmp_path):
 def test_unknown_extension(tmp_path):
     path = tmp_path / "drawing.dwg"
     path.write_bytes(b"AC1027")
-    with pytest.raises(ReadError, match=r"drawing\.dwg: unknown file type '\.dwg'; supported: \.geojson.*\.csv"):
+    with pytest.raises(
+        ReadError, match=r"drawing\.dwg: unknown file type '\.dwg'; supported: \.geojson.*\.csv"
+    ):
         read_layer(path)
 
 
 def test_bytes_without_filename():
-    with pytest.raises(ReadError, match=r"without a file name.*filename="):
+    with pytest.raises(ReadError, match=r"has no file name.*filename="):
         read_layer(b'{"type": "FeatureCollection", "features": []}')
 
 
@@ -390,11 +479,21 @@ def test_bytes_geojson_with_filename(buildings):
 
 
 def test_write_gpkg_round_trip_with_attribute_table(buildings, tmp_path):
-    votes = pd.DataFrame({"site_id": ["S1", "S1"], "household": ["1-101", "1-102"], "area_m2": [80.5, 90.0], "vote": ["agree", "oppose"]})
+    votes = pd.DataFrame(
+        {
+            "site_id": ["S1", "S1"],
+            "household": ["1-101", "1-102"],
+            "area_m2": [80.5, 90.0],
+            "vote": ["agree", "oppose"],
+        }
+    )
     path = tmp_path / "project.gpkg"
-    write_gpkg({"buildings": buildings.to_crs(4544), "votes": votes}, path)
+    write_gpkg(
+        {"buildings": buildings.to_crs(4544), "votes": votes, "t": gpd.GeoDataFrame(votes)}, path
+    )
     layers = read_gpkg_layers(path)
-    assert sorted(layers) == ["buildings", "votes"]
+    assert sorted(layers) == ["buildings", "t", "votes"]
+    pd.testing.assert_frame_equal(layers["t"], votes, check_dtype=False)
     assert isinstance(layers["buildings"], gpd.GeoDataFrame)
     assert layers["buildings"].crs.equals("EPSG:4326")
     assert np.allclose(layers["buildings"].total_bounds, buildings.total_bounds, atol=1e-7)

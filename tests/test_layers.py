@@ -136,3 +136,14 @@ def test_required_layers_and_vote_links(tiny_layers):
 def test_unknown_layer_name():
     with pytest.raises(GridGISError, match="layer='roads' is not a gridgis layer"):
         validate_layer(gpd.GeoDataFrame(), "roads")
+
+
+def test_restore_shapefile_names():
+    from gridgis.layers import restore_shapefile_names
+
+    df = pd.DataFrame(columns=["building_i", "households", "floor_area", "name"])
+    assert list(restore_shapefile_names(df, "buildings").columns) == [
+        "building_id", "households", "floor_area_m2", "name"
+    ]  # fmt: skip
+    both = pd.DataFrame(columns=["building_i", "building_id"])
+    assert list(restore_shapefile_names(both, "buildings").columns) == ["building_i", "building_id"]

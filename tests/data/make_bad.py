@@ -45,8 +45,12 @@ def main() -> None:
     write("buildings_households_text.geojson", [*ok, building(3, households="many")])
     write("buildings_fractional_households.geojson", [*ok, building(3, households=12.5)])
     bowtie = building(3)
-    bowtie["geometry"] = {"type": "Polygon", "coordinates": [[
-        [LON, LAT], [LON + D, LAT + D], [LON + D, LAT], [LON, LAT + D], [LON, LAT]]]}
+    bowtie["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [
+            [[LON, LAT], [LON + D, LAT + D], [LON + D, LAT], [LON, LAT + D], [LON, LAT]]
+        ],
+    }
     write("buildings_self_intersecting.geojson", [*ok, bowtie])
     point = building(3)
     point["geometry"] = {"type": "Point", "coordinates": [LON, LAT]}
@@ -57,36 +61,74 @@ def main() -> None:
     write("buildings_empty_geometry.geojson", [*ok, empty])
     swapped = building(3)
     swapped["geometry"]["coordinates"] = [
-        [[y, x] for x, y in swapped["geometry"]["coordinates"][0]]]
+        [[y, x] for x, y in swapped["geometry"]["coordinates"][0]]
+    ]
     write("buildings_latlon_swapped.geojson", [*ok, swapped])
     (BAD / "buildings_truncated.geojson").write_text(
-        json.dumps({"type": "FeatureCollection", "features": ok})[:150], encoding="utf-8")
+        json.dumps({"type": "FeatureCollection", "features": ok})[:150], encoding="utf-8"
+    )
     (BAD / "buildings_empty_file.geojson").write_bytes(b"")
-    write("sites_unknown_type.geojson", [{
-        "type": "Feature", "properties": {"site_id": "S1", "site_type": "helipad"},
-        "geometry": building(1)["geometry"]}])
-    write("paths_bad_kind.geojson", [{
-        "type": "Feature", "properties": {"path_id": "P1", "kind": "highway", "width_m": 4},
-        "geometry": {"type": "LineString", "coordinates": [[LON, LAT], [LON + D, LAT]]}}])
-    write("compound_missing_name.geojson", [{
-        "type": "Feature", "properties": {"名称": "东四街180号院"},
-        "geometry": json.loads(gpd.GeoSeries([box(LON, LAT, LON + 5 * D, LAT + 3 * D)])
-                               .to_json())["features"][0]["geometry"]}])
-    write("microgrids_missing_grid_id.geojson", [{
-        "type": "Feature", "properties": {"name": "一号微网格", "leader": "王阿姨"},
-        "geometry": building(1)["geometry"]}])
+    write(
+        "sites_unknown_type.geojson",
+        [
+            {
+                "type": "Feature",
+                "properties": {"site_id": "S1", "site_type": "helipad"},
+                "geometry": building(1)["geometry"],
+            }
+        ],
+    )
+    write(
+        "paths_bad_kind.geojson",
+        [
+            {
+                "type": "Feature",
+                "properties": {"path_id": "P1", "kind": "highway", "width_m": 4},
+                "geometry": {"type": "LineString", "coordinates": [[LON, LAT], [LON + D, LAT]]},
+            }
+        ],
+    )
+    write(
+        "compound_missing_name.geojson",
+        [
+            {
+                "type": "Feature",
+                "properties": {"名称": "东四街180号院"},
+                "geometry": json.loads(
+                    gpd.GeoSeries([box(LON, LAT, LON + 5 * D, LAT + 3 * D)]).to_json()
+                )["features"][0]["geometry"],
+            }
+        ],
+    )
+    write(
+        "microgrids_missing_grid_id.geojson",
+        [
+            {
+                "type": "Feature",
+                "properties": {"name": "一号微网格", "leader": "王阿姨"},
+                "geometry": building(1)["geometry"],
+            }
+        ],
+    )
     (BAD / "votes_bad_vote.csv").write_text(
         "site_id,building_id,household,area_m2,vote\n"
-        "S1,B1,1-101,72.5,agree\nS1,B1,1-102,72.5,maybe\n", encoding="utf-8")
+        "S1,B1,1-101,72.5,agree\nS1,B1,1-102,72.5,maybe\n",
+        encoding="utf-8",
+    )
     (BAD / "votes_duplicate_household.csv").write_text(
         "site_id,building_id,household,area_m2,vote\n"
-        "S1,B1,1-101,72.5,agree\nS1,B1,1-101,72.5,oppose\n", encoding="utf-8")
+        "S1,B1,1-101,72.5,agree\nS1,B1,1-101,72.5,oppose\n",
+        encoding="utf-8",
+    )
     # a projected shapefile (CGCS2000 GK CM 105E metres) whose .prj was lost
     shp_dir = BAD / "_shp"
     shp_dir.mkdir(exist_ok=True)
-    gdf = gpd.GeoDataFrame({"building_i": ["B1"], "households": [28]},
-                           geometry=[Polygon([(402000, 3393000), (402040, 3393000),
-                                              (402040, 3393011), (402000, 3393011)])])
+    gdf = gpd.GeoDataFrame(
+        {"building_i": ["B1"], "households": [28]},
+        geometry=[
+            Polygon([(402000, 3393000), (402040, 3393000), (402040, 3393011), (402000, 3393011)])
+        ],
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # no CRS, on purpose
         gdf.to_file(shp_dir / "buildings.shp", engine="pyogrio")

@@ -1,0 +1,155 @@
+import re
+
+import folium
+import geopandas as gpd
+import pytest
+from branca.element import MacroElement
+from shapely import box
+
+from gridgis._errors import GridGISError
+from gridgis.assets import LOCAL_ASSETS, VENDOR_URL, iter_asset_urls, localize_assets
+from gridgis.mapview import project_map
+from gridgis.project import Project, open_project
+
+from .conftest import DATA, REPO, _frame
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def _html(m: folium.Map) -> str:
+    return m.get_root().render()
+
+
+def _decoded(html: str) -> str:
+    """The page with JSON's \\uXXXX escapes (non-ASCII, <, >, &) turned back into text."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), html)
+
+
+@pytest.fixture
+def tiny(tiny_layers) -> Project:
+    layers = dict(tiny_layers)
+    layers["spaces"] = _frame(
+        [
+            {"space_id": "SP1", "kind": "golden_corner", "name": "东北角"},
+            {"space_id": "SP2", "kind": "neglected", "name": "荒废绿化带"},
+        ],
+        [box(80, 40, 95, 55), box(0, 0, 5, 60)],
+    )
+    return Project(layers=layers)
+
+
+@pytest.fixture(scope="module")
+def dongsi() -> Project:
+    return open_project(DATA / "dongsi180")
+
+
+def test_map_shows_names_and_tooltips(tiny):
+    text = _decoded(_html(project_map(tiny)))
+    for name in ("1栋", "2栋", "一网格", "王阿姨", "车棚", "东北角", "荒废绿化带"):
+        assert name in text
+    assert "28 户" in text  # households with their unit
+    assert "url(#gridgis-hatch)" in text  # neglected space is hatched
+    assert "非机动车棚" in text and "已建成" in text  # site type and status, in Chinese
+
+
+def test_english_labels(tiny):
+    text = _decoded(_html(project_map(tiny, lang="en")))
+    assert "Legend" in text and "Fire lane" in text and "Golden corner" in text
+    assert "28 households" in text
+    assert "图例" not in text
+
+
+def test_names_are_html_escaped(tiny):
+    tiny.layers["buildings"].loc[0, "name"] = HOSTILE
+    tiny.layers["sites"].loc[0, "name"] = "</script><script>alert(2)</script>"
+    html = _html(project_map(tiny))
+    text = _decoded(html)
+    assert "测试小区 &lt;b&gt;x&lt;/b&gt;" in text
+    assert "<b>x</b>" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "<img src=x" not in text
+    assert "alert(2)</script>" not in html  # cannot close the page's script block
+
+
+def test_only_local_assets(dongsi):
+    m = project_map(dongsi)
+    html = _html(m)
+    tags = re.findall(r"<(?:script|link)\b[^>]*>", html)
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", " ".join(tags))
+    assert urls, "the page should load Leaflet"
+    assert all(u.startswith("/app/static/vendor/") for u in urls), urls
+    assert not re.search(r"https?://", html)
+    # what streamlit-folium loads: every element's default_js / default_css
+    assets = list(iter_asset_urls(m))
+    assert f"{VENDOR_URL}/leaflet/dist/leaflet.js" in assets
+    assert all(u.startswith(VENDOR_URL) for u in assets), assets
+
+
+def test_local_assets_are_installed():
+    missing = [
+        path
+        for path in LOCAL_ASSETS.values()
+        if path and not (REPO / "static/vendor/node_modules" / path).is_file()
+    ]
+    assert not missing, f"run ./dev setup (npm) to install {missing}"
+
+
+def test_unknown_asset_is_an_error():
+    class Widget(MacroElement):
+        default_js = [("widget", "https://cdn.example.com/widget.js")]
+
+    m = folium.Map(tiles=None)
+    Widget().add_to(m)
+    with pytest.raises(GridGISError, match=r"'widget' from 'https://cdn.example.com/widget.js'"):
+        localize_assets(m)
+
+
+def test_dropped_assets_and_idempotence():
+    m = localize_assets(localize_assets(folium.Map(tiles=None)))
+    urls = list(iter_asset_urls(m))
+    assert f"{VENDOR_URL}/leaflet/dist/leaflet.css" in urls
+    assert not any("bootstrap" in u or "awesome" in u for u in urls)
+    assert folium.Map.default_js[0][1].startswith("https://")  # class lists untouched
+
+
+def test_sample_map_is_small_and_rounded(dongsi):
+    html = _html(project_map(dongsi))
+    assert len(html.encode()) < 120_000
+    assert not re.search(r"\d\.\d{8,}", html), "coordinates should have 7 decimals at most"
+    assert "东四街180号院" in _decoded(html)
+
+
+def test_fits_the_compound(dongsi):
+    html = _html(project_map(dongsi))
+    west, south, east, north = dongsi.layers["compound"].total_bounds
+    assert "fitBounds" in html
+    assert f"{round(south, 7)}" in html and f"{round(east, 7)}" in html
+
+
+def test_minimal_project(tiny_layers):
+    layers = {k: tiny_layers[k] for k in ("compound", "buildings")}
+    text = _decoded(_html(project_map(Project(layers=layers), lang="en")))
+    assert "Buildings" in text and "Micro-grids" not in text
+
+
+def test_derived_households_are_marked(tiny_layers):
+    buildings = tiny_layers["buildings"].copy()
+    buildings["households"] = [None, 56]
+    project = Project(layers={**tiny_layers, "buildings": gpd.GeoDataFrame(buildings)})
+    text = _decoded(_html(project_map(project)))
+    assert "约 14 户（推算）" in text  # 1 unit x 7 floors x 2 per floor (default fallback)
+
+
+def test_osm_basemap(tiny):
+    html = _html(project_map(tiny, basemap="osm"))
+    assert "tile.openstreetmap.org" in html
+    assert not re.search(r"""<script[^>]+src=["']https?://""", html)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"lang": "fr"}, r"lang must be one of .* got 'fr'"), ({"basemap": "gaode"}, "got 'gaode'")],
+)
+def test_bad_options(tiny, kwargs, message):
+    with pytest.raises(GridGISError, match=message):
+        project_map(tiny, **kwargs)
