@@ -35,6 +35,7 @@ TEXT = {
         "grid": "{n} 个",
         "site": "{n} 处",
         "units": "共 {n} 个单元",
+        "unknown": "另有 {n} 栋楼户数未知，未计入",
         "warnings": "数据提示（{n} 条）",
         "map_help": "图层可在地图右上角开关；鼠标悬停查看名称、网格长与户数。",
         "error": "无法打开项目",
@@ -53,6 +54,7 @@ TEXT = {
         "grid": "{n}",
         "site": "{n}",
         "units": "{n} units (stairwells) in all",
+        "unknown": "{n} buildings with unknown households are not counted",
         "warnings": "Data notes ({n})",
         "map_help": "Toggle layers at the top right of the map; hover for names, "
         "leaders and households.",
@@ -99,13 +101,11 @@ def url_lang() -> str:
 
 st.set_page_config(page_title="gridgis", page_icon="🏘️", layout="wide")
 
+if "lang" not in st.session_state:  # a new session starts from the URL
+    st.session_state["lang"] = url_lang()
 with st.sidebar:
     lang = st.radio(
-        TEXT["zh"]["lang"],
-        LANGS,
-        index=LANGS.index(url_lang()),
-        format_func=LANG_NAMES.__getitem__,
-        horizontal=True,
+        TEXT["zh"]["lang"], LANGS, key="lang", format_func=LANG_NAMES.__getitem__, horizontal=True
     )
     st.query_params["lang"] = lang
     t = TEXT[lang]
@@ -121,12 +121,12 @@ st.title(TITLE)
 
 try:
     project = load_project(str(HERE / sample))
+    summary = project.summary()
     fmap = project_map(project, lang=lang, basemap="osm" if osm else "none")
 except GridGISError as exc:
     st.error(f"{t['error']} {plain(sample)}:\n\n{plain(exc)}")
     st.stop()
 
-summary = project.summary()
 counts = summary["layers"]
 left, right = st.columns([4, 1], gap="medium")
 with left:
@@ -137,6 +137,8 @@ with right:
     st.metric(t["households"], t["hh"].format(n=summary["households"]))
     if "units" in summary:
         st.caption(t["units"].format(n=summary["units"]))
+    if summary["households_unknown_buildings"]:
+        st.caption(t["unknown"].format(n=summary["households_unknown_buildings"]))
     st.metric(t["buildings"], t["bld"].format(n=counts.get("buildings", 0)))
     st.metric(t["microgrids"], t["grid"].format(n=counts.get("microgrids", 0)))
     st.metric(t["sites"], t["site"].format(n=counts.get("sites", 0)))

@@ -15,7 +15,7 @@ True
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import folium
@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 from branca.element import MacroElement
 from jinja2 import Template
+from shapely.geometry import mapping
 
 from gridgis._errors import GridGISError
 from gridgis.assets import VENDOR_URL, localize_assets
@@ -61,16 +62,18 @@ _TEXT: dict[str, dict[str, str]] = {
         "hh_est": "about {n} households (derived)", "units": "Units", "floors": "Floors",
         "golden_corner": "Golden corner", "neglected": "Neglected space", "green": "Green space",
         "storage": "Storage room", "fire_lane": "Fire lane", "road": "Road",
-        "footpath": "Footpath", "parking_shed": "E-bike shed", "vegetable_garden": "Vegetable garden",
-        "activity_room": "Activity room", "proposed": "proposed", "approved": "approved",
-        "rejected": "rejected", "built": "built", "proposed_note": "dashed: proposed site",
+        "footpath": "Footpath", "parking_shed": "E-bike shed",
+        "vegetable_garden": "Vegetable garden", "activity_room": "Activity room",
+        "proposed": "proposed", "approved": "approved", "rejected": "rejected", "built": "built",
+        "proposed_note": "dashed: proposed site",
     },
 }  # fmt: skip
 
 _PASTELS = ("#b3cde3", "#ccebc5", "#fed9a6", "#decbe4", "#fbb4ae", "#ffffcc", "#e5d8bd", "#fddaec")
 _OTHER_COLOURS = ("#00897b", "#6d4c41", "#c0ca33", "#5e35b1", "#f4511e")
 _SPACE_STYLES: dict[str, dict[str, Any]] = {
-    "golden_corner": {"color": "#b8860b", "fillColor": "#f6c026", "fillOpacity": 0.75, "weight": 1.5},
+    "golden_corner": {"color": "#b8860b", "fillColor": "#f6c026", "fillOpacity": 0.75,
+                      "weight": 1.5},
     "neglected": {"color": "#795548", "fillColor": f"url(#{HATCH_ID})", "fillOpacity": 1,
                   "weight": 1.5, "dashArray": "5 4"},
     "green": {"color": "#66a85a", "fillColor": "#a5d69a", "fillOpacity": 0.6, "weight": 1},
@@ -81,7 +84,10 @@ _PATH_STYLES: dict[str, dict[str, Any]] = {
     "road": {"color": "#9e9e9e", "weight": 3.5, "opacity": 0.9},
     "footpath": {"color": "#a1887f", "weight": 1.5, "opacity": 0.9},
 }
-_SITE_COLOURS = {"parking_shed": "#1e6fd9", "vegetable_garden": "#2e9e44", "activity_room": "#8e3fb5"}
+_OTHER_SPACE = {"color": "#8d8d8d", "fillColor": "#e0e0e0", "fillOpacity": 0.6, "weight": 1}
+_OTHER_PATH = {"color": "#bdbdbd", "weight": 2}
+_SITE_COLOURS = {"parking_shed": "#1e6fd9", "vegetable_garden": "#2e9e44",
+                 "activity_room": "#8e3fb5"}  # fmt: skip
 _COMPOUND_STYLE = {"color": "#37474f", "weight": 3, "fill": False}
 _BUILDING_STYLE = {"color": "#5f6368", "weight": 1, "fillColor": "#9aa0a6", "fillOpacity": 0.9}
 _TOOLTIP_CSS = "font-size: 13px; line-height: 1.35;"
@@ -141,7 +147,8 @@ class _MapExtras(MacroElement):
 
 
 def _esc(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+    """HTML-escaped text of a cell; a dash for missing values."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "—"
     return html.escape(str(value))
 
@@ -162,14 +169,10 @@ def _term(key: Any, text: Mapping[str, str]) -> str:
 def _collection(frame: gpd.GeoDataFrame, props: pd.DataFrame, prefix: str) -> dict[str, Any]:
     """A FeatureCollection of `props` rows, lon/lat rounded to `PRECISION` decimals."""
     geoms = shapely.transform(frame.geometry.to_numpy(), lambda c: np.round(c, PRECISION))
+    rows = props.to_dict("records")
     features = [
-        {
-            "type": "Feature",
-            "id": f"{prefix}{i}",
-            "properties": row,
-            "geometry": shapely.geometry.mapping(geom),
-        }
-        for i, (geom, row) in enumerate(zip(geoms, props.to_dict("records"), strict=True))
+        {"type": "Feature", "id": f"{prefix}{i}", "properties": row, "geometry": mapping(geom)}
+        for i, (geom, row) in enumerate(zip(geoms, rows, strict=True))
         if geom is not None and not geom.is_empty
     ]
     return {"type": "FeatureCollection", "features": features}
@@ -208,7 +211,7 @@ def _households(project: Project, text: Mapping[str, str]) -> pd.Series:
     def fmt(n: float, derived: bool) -> str:
         if pd.isna(n):
             return "—"
-        return text["hh_est" if derived else "hh_unit"].format(n=int(round(n)))
+        return text["hh_est" if derived else "hh_unit"].format(n=round(n))
 
     return pd.Series(
         [fmt(n, d) for n, d in zip(resolved["households"], resolved["derived"], strict=True)],
@@ -225,10 +228,106 @@ def _legend(rows: list[tuple[str, str]], title: str) -> str:
     return f"<b>{_esc(title)}</b>{items}"
 
 
-def _other_colour(key: str, known: Mapping[str, str]) -> str:
-    others = sorted(k for k in known if k not in _SITE_COLOURS)
-    idx = others.index(key) if key in others else 0
-    return _OTHER_COLOURS[idx % len(_OTHER_COLOURS)]
+def _other_colour(key: str, keys: Iterable[str]) -> str:
+    others = sorted({k for k in keys if k not in _SITE_COLOURS})
+    return _OTHER_COLOURS[others.index(key) % len(_OTHER_COLOURS)] if key in others else "#757575"
+
+
+_Legend = list[tuple[str, str]]
+
+
+def _add_grids(
+    m: folium.Map, grids: gpd.GeoDataFrame, lang: str, text: Mapping[str, str]
+) -> _Legend:
+    props = pd.DataFrame({"name": _label(grids, lang)}, index=grids.index)
+    props["leader"] = grids["leader"].map(_esc) if "leader" in grids else "—"
+    if "households" in grids:
+        props["households"] = pd.to_numeric(grids["households"], errors="coerce").map(
+            lambda n: "—" if pd.isna(n) else text["hh_unit"].format(n=int(n))
+        )
+    props["_s"] = [str(i % len(_PASTELS)) for i in range(len(grids))]
+    _add(m, grids, props, layer="microgrids", text=text, style=lambda s: {
+        "color": "#78909c", "weight": 1, "dashArray": "3 3",
+        "fillColor": _PASTELS[int(s)], "fillOpacity": 0.55,
+    })  # fmt: skip
+    stripes = ",".join(f"{c} {i * 33}% {(i + 1) * 33}%" for i, c in enumerate(_PASTELS[:3]))
+    css = f"background:linear-gradient(90deg,{stripes});border:1px dashed #78909c"
+    return [(_swatch(css), text["microgrids"])]
+
+
+def _add_kinds(
+    m: folium.Map,
+    frame: gpd.GeoDataFrame,
+    layer: str,
+    styles: Mapping[str, dict[str, Any]],
+    fallback: dict[str, Any],
+    lang: str,
+    text: Mapping[str, str],
+) -> _Legend:
+    """Spaces or paths: one style per ``kind``; legend rows for the kinds present."""
+    kinds = frame["kind"].astype(str)
+    props = pd.DataFrame({"name": _label(frame, lang), "kind": kinds.map(lambda k: _term(k, text))})
+    props["_s"] = kinds
+    _add(m, frame, props, layer=layer, text=text, style=lambda s: styles.get(s, fallback))
+    rows = []
+    for kind in (k for k in styles if k in set(kinds)):
+        st = styles[kind]
+        line = "dashed" if "dashArray" in st else "solid"
+        if "fillColor" in st:  # an area
+            fill = _HATCH_CSS if st["fillColor"].startswith("url(") else st["fillColor"]
+            css = f"background:{fill};border:1px {line} {st['color']}"
+        else:  # a line
+            css = f"height:0;border-top:{max(1, round(st['weight'] * 0.75))}px {line} {st['color']}"
+        rows.append((_swatch(css), text[kind]))
+    return rows
+
+
+def _add_buildings(m: folium.Map, project: Project, lang: str, text: Mapping[str, str]) -> _Legend:
+    buildings = project.layers["buildings"]
+    props = pd.DataFrame(
+        {"name": _label(buildings, lang), "households": _households(project, text)}
+    )
+    for col in ("units", "floors"):
+        if col in buildings:
+            props[col] = pd.to_numeric(buildings[col], errors="coerce").map(
+                lambda v: "—" if pd.isna(v) else str(int(v))
+            )
+    props["_s"] = ""
+    _add(m, buildings, props, layer="buildings", text=text, style=lambda s: _BUILDING_STYLE)
+    return [(_swatch("background:#9aa0a6;border:1px solid #5f6368"), text["buildings"])]
+
+
+def _add_sites(
+    m: folium.Map, sites: gpd.GeoDataFrame, lang: str, text: Mapping[str, str]
+) -> _Legend:
+    types = sites["site_type"].astype(str)
+    status = sites["status"].astype(str) if "status" in sites else pd.Series("", index=sites.index)
+    colours = {t: _SITE_COLOURS.get(t) or _other_colour(t, types) for t in types}
+    props = pd.DataFrame(
+        {"name": _label(sites, lang), "site_type": types.map(lambda t: _term(t, text))}
+    )
+    if "status" in sites:
+        props["status"] = status.map(lambda s: _term(s, text))
+    props["_s"] = types + "|" + status
+
+    def style(key: str) -> dict[str, Any]:
+        kind, _, state = key.partition("|")
+        c = colours[kind]
+        out: dict[str, Any] = {"color": c, "fillColor": c, "weight": 2.5, "fillOpacity": 0.6}
+        if state == "proposed":
+            out.update(dashArray="6 4", fillOpacity=0.3)
+        elif state == "rejected":
+            out.update(dashArray="2 4", fillOpacity=0.1, opacity=0.6)
+        return out
+
+    _add(m, sites, props, layer="sites", text=text, style=style)
+    rows = [
+        (_swatch(f"background:{c}99;border:2px solid {c}"), text.get(kind, kind))
+        for kind, c in colours.items()
+    ]
+    if (status == "proposed").any():
+        rows.append((_swatch("border:2px dashed #546e7a"), text["proposed_note"]))
+    return rows
 
 
 def project_map(project: Project, *, lang: str = "zh", basemap: str = "none") -> folium.Map:
@@ -260,9 +359,8 @@ def project_map(project: Project, *, lang: str = "zh", basemap: str = "none") ->
     if basemap not in BASEMAPS:
         raise GridGISError(f"basemap must be one of {BASEMAPS}, got {basemap!r}")
     text = _TEXT[lang]
-    layers = {k: v for k, v in project.layers.items() if isinstance(v, gpd.GeoDataFrame)}
-    compound = layers.get("compound")
-    extent = compound if compound is not None and len(compound) else layers["buildings"]
+    layers = {k: v for k, v in project.layers.items() if isinstance(v, gpd.GeoDataFrame) and len(v)}
+    extent = layers.get("compound", project.layers["buildings"])
     west, south, east, north = (round(float(v), PRECISION) for v in extent.total_bounds)
 
     m = folium.Map(
@@ -275,96 +373,21 @@ def project_map(project: Project, *, lang: str = "zh", basemap: str = "none") ->
     )
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", max_zoom=22, max_native_zoom=19).add_to(m)
-    legend: list[tuple[str, str]] = []
-
-    grids = layers.get("microgrids")
-    if grids is not None and len(grids):
-        props = pd.DataFrame(index=grids.index)
-        props["name"] = _label(grids, lang)
-        props["leader"] = grids["leader"].map(_esc) if "leader" in grids else "—"
-        hh = pd.to_numeric(grids["households"], errors="coerce") if "households" in grids else None
-        if hh is not None:
-            props["households"] = hh.map(
-                lambda n: "—" if pd.isna(n) else text["hh_unit"].format(n=int(n))
-            )
-        props["_s"] = [str(i % len(_PASTELS)) for i in range(len(grids))]
-        _add(m, grids, props, layer="microgrids", text=text, style=lambda s: {
-            "color": "#78909c", "weight": 1, "dashArray": "3 3",
-            "fillColor": _PASTELS[int(s)], "fillOpacity": 0.55,
-        })  # fmt: skip
-        stripes = f"linear-gradient(90deg,{_PASTELS[0]} 33%,{_PASTELS[1]} 33% 66%,{_PASTELS[2]} 66%)"
-        legend.append((_swatch(f"background:{stripes};border:1px dashed #78909c"), text["microgrids"]))
-
-    if compound is not None and len(compound):
+    legend: _Legend = []
+    if "microgrids" in layers:
+        legend += _add_grids(m, layers["microgrids"], lang, text)
+    if "compound" in layers:
+        compound = layers["compound"]
         props = pd.DataFrame({"name": _label(compound, lang), "_s": ""}, index=compound.index)
         _add(m, compound, props, layer="compound", text=text, style=lambda s: _COMPOUND_STYLE)
         legend.append((_swatch("border:3px solid #37474f"), text["compound"]))
-
-    spaces = layers.get("spaces")
-    if spaces is not None and len(spaces):
-        kinds = spaces["kind"].astype(str)
-        props = pd.DataFrame({"name": _label(spaces, lang), "kind": kinds.map(lambda k: _term(k, text))})
-        props["_s"] = kinds
-        _add(m, spaces, props, layer="spaces", text=text, style=lambda s: _SPACE_STYLES.get(
-            s, {"color": "#8d8d8d", "fillColor": "#e0e0e0", "fillOpacity": 0.6, "weight": 1}
-        ))  # fmt: skip
-        for kind in [k for k in _SPACE_STYLES if k in set(kinds)]:
-            st = _SPACE_STYLES[kind]
-            fill = _HATCH_CSS if kind == "neglected" else st["fillColor"]
-            line = "dashed" if "dashArray" in st else "solid"
-            legend.append((_swatch(f"background:{fill};border:1px {line} {st['color']}"), text[kind]))
-
-    paths = layers.get("paths")
-    if paths is not None and len(paths):
-        kinds = paths["kind"].astype(str)
-        props = pd.DataFrame({"name": _label(paths, lang), "kind": kinds.map(lambda k: _term(k, text))})
-        props["_s"] = kinds
-        _add(m, paths, props, layer="paths", text=text, style=lambda s: _PATH_STYLES.get(
-            s, {"color": "#bdbdbd", "weight": 2}
-        ))  # fmt: skip
-        for kind in [k for k in _PATH_STYLES if k in set(kinds)]:
-            st = _PATH_STYLES[kind]
-            line = "dashed" if "dashArray" in st else "solid"
-            width = max(1, round(st["weight"] * 0.75))
-            css = f"height:0;border-top:{width}px {line} {st['color']}"
-            legend.append((_swatch(css), text[kind]))
-
-    buildings = layers["buildings"]
-    props = pd.DataFrame({"name": _label(buildings, lang), "households": _households(project, text)})
-    for col in ("units", "floors"):
-        if col in buildings:
-            props[col] = pd.to_numeric(buildings[col], errors="coerce").map(
-                lambda v: "—" if pd.isna(v) else str(int(v))
-            )
-    props["_s"] = ""
-    _add(m, buildings, props, layer="buildings", text=text, style=lambda s: _BUILDING_STYLE)
-    legend.append((_swatch("background:#9aa0a6;border:1px solid #5f6368"), text["buildings"]))
-
-    sites = layers.get("sites")
-    if sites is not None and len(sites):
-        types = sites["site_type"].astype(str)
-        status = sites["status"].astype(str) if "status" in sites else pd.Series("", index=sites.index)
-        colours = {t: _SITE_COLOURS.get(t) or _other_colour(t, dict.fromkeys(types)) for t in types}
-        props = pd.DataFrame({"name": _label(sites, lang), "site_type": types.map(lambda t: _term(t, text))})
-        if "status" in sites:
-            props["status"] = status.map(lambda s: _term(s, text))
-        props["_s"] = types + "|" + status
-
-        def site_style(key: str) -> dict[str, Any]:
-            kind, _, state = key.partition("|")
-            style = {"color": colours[kind], "fillColor": colours[kind], "weight": 2.5, "fillOpacity": 0.6}
-            if state == "proposed":
-                style.update(dashArray="6 4", fillOpacity=0.3)
-            elif state == "rejected":
-                style.update(dashArray="2 4", fillOpacity=0.1, opacity=0.6)
-            return style
-
-        _add(m, sites, props, layer="sites", text=text, style=site_style)
-        for kind in dict.fromkeys(types):
-            c = colours[kind]
-            legend.append((_swatch(f"background:{c}99;border:2px solid {c}"), text.get(kind, kind)))
-        if (status == "proposed").any():
-            legend.append((_swatch("border:2px dashed #546e7a"), text["proposed_note"]))
+    kinds = {"spaces": (_SPACE_STYLES, _OTHER_SPACE), "paths": (_PATH_STYLES, _OTHER_PATH)}
+    for layer, (styles, fallback) in kinds.items():
+        if layer in layers:
+            legend += _add_kinds(m, layers[layer], layer, styles, fallback, lang, text)
+    legend += _add_buildings(m, project, lang, text)
+    if "sites" in layers:
+        legend += _add_sites(m, layers["sites"], lang, text)
 
     folium.LayerControl(collapsed=False).add_to(m)
     # keep the compound clear of the layer control (top right) and the legend (bottom right)

@@ -95,11 +95,10 @@ def test_local_assets_are_installed():
 
 
 def test_unknown_asset_is_an_error():
-    class Widget(MacroElement):
-        default_js = [("widget", "https://cdn.example.com/widget.js")]
-
+    widget = MacroElement()
+    widget.default_js = [("widget", "https://cdn.example.com/widget.js")]
     m = folium.Map(tiles=None)
-    Widget().add_to(m)
+    widget.add_to(m)
     with pytest.raises(GridGISError, match=r"'widget' from 'https://cdn.example.com/widget.js'"):
         localize_assets(m)
 
@@ -121,7 +120,7 @@ def test_sample_map_is_small_and_rounded(dongsi):
 
 def test_fits_the_compound(dongsi):
     html = _html(project_map(dongsi))
-    west, south, east, north = dongsi.layers["compound"].total_bounds
+    _, south, east, _ = dongsi.layers["compound"].total_bounds
     assert "fitBounds" in html
     assert f"{round(south, 7)}" in html and f"{round(east, 7)}" in html
 

@@ -132,7 +132,7 @@ def _big_project(n: int) -> Project:
         geometry=boxes, crs=4544,
     ).to_crs(4326)  # fmt: skip
     compound = gpd.GeoDataFrame(
-        {"name": ["big"]}, geometry=[buildings.union_all().envelope], crs=4326
+        {"name": ["big"]}, geometry=[box(*buildings.total_bounds)], crs=4326
     )
     return Project(layers={"compound": compound, "buildings": buildings})
 
@@ -146,7 +146,7 @@ def test_killed_save_leaves_previous_project_intact(tmp_path, target):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert child.stdout.readline().strip() == "saving"
-    time.sleep(0.3)
+    time.sleep(0.15)
     child.send_signal(signal.SIGKILL)
     rest, err = child.communicate(timeout=60)
     assert "saved" not in rest, "the save finished before the kill: make the project bigger"
