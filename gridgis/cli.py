@@ -18,6 +18,7 @@ import geopandas as gpd
 
 from gridgis import __version__, io
 from gridgis._errors import GridGISError, Problem, ValidationError
+from gridgis.analysis import analyze_sites
 from gridgis.crs import DATUMS, convert_gdf
 from gridgis.layers import (
     LAYER_NAMES,
@@ -27,6 +28,7 @@ from gridgis.layers import (
     validate_layer,
 )
 from gridgis.project import open_project, read_project_layer
+from gridgis.report import write_xlsx
 
 __all__ = ["main"]
 
@@ -157,6 +159,36 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    project = open_project(args.project)
+    sites = None
+    if args.sites:
+        sites = read_project_layer(args.sites, "sites", crs=args.crs, datum=args.datum)
+    result = analyze_sites(project, sites)
+    s = result.sites
+    print(f"{'site':<10} {'type':<17} {'area m2':>8} {'capacity':>14} {'cost CNY':>11} "
+          f"{'served hh':>9} {'adjacent hh':>11}  failed checks")  # fmt: skip
+    for row in s.itertuples():
+        failed = "; ".join(f"{c['rule']}: {c['message']}" for c in row.checks if not c["ok"])
+        print(
+            f"{row.site_id!s:<10} {row.site_type!s:<17} {row.area_m2:>8.1f} "
+            f"{row.capacity:>6d} {row.capacity_unit:<7} {row.cost_cny:>11,.2f} "
+            f"{row.households_served:>9.0f} {row.households_adjacent:>11.0f}  {failed or '-'}"
+        )
+    totals = result.totals()
+    print(
+        f"plan: {totals['sites']} sites, {totals['cost_cny']:,.2f} CNY, {totals['bikes']} bikes, "
+        f"{totals['charging_ports']} charging ports, {totals['checks_failed']} failed checks"
+    )
+    if args.output:
+        io.write_geojson(result.features(), args.output)
+        print(f"wrote {args.output}")
+    if args.xlsx:
+        write_xlsx(result.budget_sheets(), args.xlsx)
+        print(f"wrote {args.xlsx}")
+    return 0
+
+
 def _cmd_convert(args: argparse.Namespace) -> int:
     frame = io.read_layer(args.input, layer=args.layer, crs=args.crs, datum=args.src)
     out = convert_gdf(frame, src="wgs84", dst=args.dst) if args.dst != "wgs84" else frame
@@ -202,6 +234,16 @@ def _parser() -> argparse.ArgumentParser:
         help="write a copy with invalid geometries repaired by make_valid",
     )
     val.set_defaults(func=_cmd_validate)
+
+    ana = sub.add_parser("analyze", help="area, capacity, cost, households and checks per site")
+    ana.add_argument("project", help="a .gpkg file or a folder of <layer>.geojson")
+    ana.add_argument("--sites", help="a sites file to analyse instead of the project's sites")
+    ana.add_argument("-o", "--output", metavar="OUT.geojson", help="write the site plan (RFC 7946)")
+    ana.add_argument("--xlsx", metavar="OUT.xlsx", help="write the budget workbook")
+    ana.add_argument("--crs", help="CRS of a sites file that has none, e.g. EPSG:4544")
+    ana.add_argument("--from", dest="datum", choices=DATUMS, default="wgs84",
+                     help="datum of the sites file (gcj02: Gaode; bd09: Baidu)")  # fmt: skip
+    ana.set_defaults(func=_cmd_analyze)
 
     conv = sub.add_parser("convert", help="convert a layer between formats and datums")
     conv.add_argument("input")

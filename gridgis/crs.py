@@ -26,7 +26,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -50,6 +50,7 @@ __all__ = [
     "gcj02_to_wgs84",
     "local_metric_crs",
     "out_of_china",
+    "require_metric",
     "to_metric",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
@@ -417,3 +418,26 @@ def to_metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         gdf = gdf.set_crs(4326)
     return gdf.to_crs(crs)
+
+
+def require_metric(layers: Mapping[str, gpd.GeoSeries | gpd.GeoDataFrame | None]) -> None:
+    """Raise `CRSError` if a layer is in degrees or the layers disagree on the CRS."""
+    seen: dict[str, object] = {}
+    for name, layer in layers.items():
+        crs = getattr(layer, "crs", None)
+        if layer is None or crs is None:
+            continue
+        if crs.is_geographic:
+            raise CRSError(
+                f"layer {name!r} is in {crs.to_string()!r} (degrees); distances and areas need "
+                "metres: reproject it with gridgis.crs.to_metric first"
+            )
+        seen[name] = crs
+    names = list(seen)
+    for name in names[1:]:
+        if seen[name] != seen[names[0]]:
+            raise CRSError(
+                f"layers {names[0]!r} and {name!r} are in different CRSs "
+                f"({seen[names[0]].to_string()!r} and {seen[name].to_string()!r}); "
+                "reproject both with the same gridgis.crs.to_metric call"
+            )

@@ -103,6 +103,9 @@ class SiteType(_Strict):
     label_zh: str
     label_en: str
     capacity_unit: str
+    # "per_area": floor(area / area_per_capacity_m2); "bike_stalls": 2.0 x 0.8 m stalls,
+    # aisles and blocks per the rules section (see gridgis.capacity).
+    capacity_rule: Literal["per_area", "bike_stalls"] = "per_area"
     area_per_capacity_m2: Sourced
     service_radius_m: Sourced
     consultation_distance_m: Sourced

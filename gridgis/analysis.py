@@ -1,0 +1,328 @@
+"""The site-analysis engine: every number a planner and residents ask for.
+
+`analyze_sites` projects the layers once into the project's local metric CRS
+and runs the pure, index-aligned metric functions (`metrics`, `capacity`,
+`cost`, `households`, `rules`, `funding`) on all sites at once. The result
+keeps the sites' index and their EPSG:4326 geometry, so the app, the CLI and
+the exports read the same numbers.
+
+Examples
+--------
+>>> from gridgis.project import open_project
+>>> from gridgis.analysis import analyze_sites
+>>> result = analyze_sites(open_project("data/dongsi180"))
+>>> bool((result.lines.groupby("site_id")["amount_cny"].sum().round(2)
+...       == result.sites.set_index("site_id")["cost_cny"]).all())
+True
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridgis._errors import ValidationError
+from gridgis.capacity import site_capacity
+from gridgis.cost import cost_lines, site_costs
+from gridgis.funding import FUNDING_COLUMNS, split_funding, split_plan_funding
+from gridgis.households import adjacent_households, resolve_households, served_households
+from gridgis.layers import errors_only, validate_layer
+from gridgis.metrics import context, geometry_metrics
+from gridgis.project import Project
+from gridgis.rules import check_sites, site_type_values
+from gridgis.settings import Settings
+
+__all__ = ["CONTRACT_PROPERTIES", "SiteAnalysis", "analyze_sites"]
+
+log = logging.getLogger(__name__)
+
+CONTRACT_PROPERTIES = (
+    "site_id",
+    "site_type",
+    "name",
+    "area_m2",
+    "perimeter_m",
+    "capacity",
+    "capacity_unit",
+    "cost_cny",
+    "cost_items",
+    "households_served",
+    "households_adjacent",
+    "buildings_served",
+    "microgrids",
+    "checks",
+    "funding",
+)
+"""Properties of every site Feature written by ``gridgis analyze`` (DESIGN.md)."""
+
+_ITEM_KEYS = (
+    "item", "label_zh", "label_en", "quantity", "unit", "rate_cny", "amount_cny", "source"
+)  # fmt: skip
+
+
+@dataclass
+class SiteAnalysis:
+    """The analysis of a set of sites.
+
+    Attributes
+    ----------
+    sites
+        One row per site (the input's index), EPSG:4326 geometry, the input's
+        columns plus every metric (see `CONTRACT_PROPERTIES`; also
+        ``min_width_m``, ``charging_ports``, ``circuits``, ``distance_method``,
+        ``buildings_adjacent``, ``buildings_unknown``, ``checks_failed``).
+    lines
+        Cost line items, one row per site and item.
+    plan_funding
+        The whole plan's funding split (one row).
+    """
+
+    sites: gpd.GeoDataFrame
+    lines: pd.DataFrame
+    plan_funding: pd.DataFrame
+
+    def features(self) -> gpd.GeoDataFrame:
+        """The sites with exactly the contract properties, for GeoJSON export."""
+        props = self.sites[list(CONTRACT_PROPERTIES)].copy()
+        props["area_m2"] = props["area_m2"].round(2)
+        props["perimeter_m"] = props["perimeter_m"].round(2)
+        return gpd.GeoDataFrame(
+            props,
+            geometry=self.sites.geometry,
+            crs=self.sites.crs,
+        )
+
+    def totals(self) -> dict[str, Any]:
+        """Plan totals: cost, bikes, charging ports, households served (distinct)."""
+        sites = self.sites
+        bikes = sites.loc[sites["capacity_unit"] == "bikes", "capacity"].sum()
+        served = {b for ids in sites["buildings_served"] for b in ids}
+        return {
+            "sites": len(sites),
+            "cost_cny": round(float(sites["cost_cny"].sum()), 2),
+            "bikes": int(bikes),
+            "charging_ports": int(sites["charging_ports"].sum()),
+            "buildings_served": len(served),
+            "checks_failed": int(sites["checks_failed"].sum()),
+        }
+
+    def budget_sheets(self) -> dict[str, pd.DataFrame]:
+        """Tables for the XLSX budget: sites, line items, funding (units in headers)."""
+        s = self.sites
+        failed = s["checks"].map(
+            lambda checks: "; ".join(c["message"] for c in checks if not c["ok"])
+        )
+        sites = pd.DataFrame(
+            {
+                "编号 site_id": s["site_id"],
+                "名称 name": s["name"],
+                "类型 site_type": s["site_type"],
+                "面积 area (m2)": s["area_m2"].round(2),
+                "周长 perimeter (m)": s["perimeter_m"].round(2),
+                "最小净宽 min width (m)": s["min_width_m"].round(2),
+                "容量 capacity": s["capacity"],
+                "容量单位 capacity unit": s["capacity_unit"],
+                "充电口 charging ports": s["charging_ports"],
+                "造价 cost (CNY)": s["cost_cny"],
+                "服务户数 households served": s["households_served"],
+                "需征询户数 households adjacent": s["households_adjacent"],
+                "服务楼栋 buildings served": s["buildings_served"],
+                "微网格 micro-grids": s["microgrids"].map(
+                    lambda grids: ", ".join(f"{g['grid_id']} {g.get('name') or ''}" for g in grids)
+                ),
+                "未通过检查 failed checks": failed,
+            }
+        )
+        lines = pd.DataFrame(
+            {
+                "编号 site_id": self.lines["site_id"],
+                "项目 item": self.lines["item"],
+                "名称 label": self.lines["label_zh"] + " / " + self.lines["label_en"],
+                "数量 quantity": self.lines["quantity"],
+                "单位 unit": self.lines["unit"],
+                "单价 rate (CNY)": self.lines["rate_cny"],
+                "金额 amount (CNY)": self.lines["amount_cny"],
+                "来源 source (S/D/E)": self.lines["source"],
+                "依据 reference": self.lines["ref"],
+            }
+        )
+        funding = pd.DataFrame(
+            {
+                "编号 site_id": s["site_id"],
+                "造价 cost (CNY)": s["cost_cny"],
+                "居民自筹 residents (CNY)": s["residents_cny"],
+                "街道补助 street subsidy (CNY)": s["subsidy_cny"],
+                "其他来源 other sources (CNY)": s["other_cny"],
+                "每户 per household served (CNY)": s["per_household_cny"],
+                "补助封顶 subsidy capped": s["subsidy_capped"],
+            }
+        )
+        plan = self.plan_funding.iloc[0]
+        funding.loc[len(funding)] = [
+            "合计 plan",
+            s["cost_cny"].sum(),
+            plan["residents_cny"],
+            plan["subsidy_cny"],
+            plan["other_cny"],
+            plan["per_household_cny"],
+            plan["subsidy_capped"],
+        ]
+        return {"sites 点位": sites, "cost items 造价明细": lines, "funding 资金": funding}
+
+
+def _empty_sites() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"site_id": pd.Series(dtype=str), "site_type": pd.Series(dtype=str)},
+        geometry=gpd.GeoSeries([], crs=4326),
+    )
+
+
+def _item_lists(lines: pd.DataFrame, index: pd.Index) -> pd.Series:
+    records: dict[Any, list[dict[str, Any]]] = {i: [] for i in index}
+    rows = lines[list(_ITEM_KEYS)].astype(object).to_dict("records")  # Python scalars
+    for site, row in zip(lines["site_index"].tolist(), rows, strict=True):
+        records[site].append(row)
+    return pd.Series([records[i] for i in index], index=index, dtype=object)
+
+
+def analyze_sites(
+    project: Project,
+    sites: gpd.GeoDataFrame | None = None,
+    *,
+    settings: Settings | None = None,
+) -> SiteAnalysis:
+    """Analyse candidate sites against a project's layers.
+
+    Parameters
+    ----------
+    project
+        The compound (its buildings, paths, micro-grids, spaces).
+    sites
+        Sites to analyse, EPSG:4326; default: the project's ``sites`` layer.
+        Validated against the layer contract first.
+    settings
+        Default: the project's settings.
+
+    Returns
+    -------
+    SiteAnalysis
+        Per-site metrics (index of `sites`), cost lines and plan funding.
+
+    Raises
+    ------
+    ValidationError
+        The sites break the layer contract (every problem listed).
+    """
+    settings = settings or project.settings
+    if sites is None:
+        sites = project.layers.get("sites")
+    if sites is None:
+        sites = _empty_sites()
+    problems = validate_layer(sites, "sites", site_types=tuple(settings.site_types))
+    if errors := errors_only(problems):
+        raise ValidationError(errors)
+    if "name" not in sites:
+        sites = sites.assign(name=None)
+    crs = project.metric_crs()
+    reach_m = _reach_m(settings)
+
+    def metric(name: str) -> gpd.GeoDataFrame | None:
+        layer = project.layers.get(name)
+        if layer is None or len(layer) == 0:
+            return None
+        # only features within reach of some site matter: project just those
+        margin = {"buildings": reach_m, "paths": 2.0 * reach_m}.get(name, 1.0)
+        return _near(layer, sites, margin).to_crs(crs)
+
+    sites_m = sites.to_crs(crs)
+    buildings, paths = metric("buildings"), metric("paths")
+    per_floor = settings.general.households_per_floor_fallback.value
+    geo = geometry_metrics(sites_m)
+    compound, spaces = metric("compound"), metric("spaces")
+    where = context(sites_m, compound=compound, microgrids=metric("microgrids"), spaces=spaces)
+    capacity = site_capacity(sites_m, metrics=geo, settings=settings)
+    lines = cost_lines(sites_m, metrics=geo, capacity=capacity, settings=settings)
+    cost = site_costs(lines, sites.index)
+    radius = site_type_values(sites_m, settings=settings, field="service_radius_m")
+    consult = site_type_values(sites_m, settings=settings, field="consultation_distance_m")
+    served = served_households(
+        sites_m, buildings, radius_m=radius, paths=paths, per_floor=per_floor
+    )
+    adjacent = adjacent_households(sites_m, buildings, distance_m=consult, per_floor=per_floor)
+    checks = check_sites(
+        sites_m,
+        settings=settings,
+        compound=compound,
+        buildings=buildings,
+        paths=paths,
+        spaces=spaces,
+        min_width=geo["min_width_m"],
+    )
+    funding = split_funding(cost, served["households_served"], settings=settings)
+    out = sites.copy()
+    for frame in (geo, where, capacity, served, adjacent, funding):
+        for column in frame.columns:
+            out[column] = frame[column]
+    out["cost_cny"] = cost
+    out["cost_items"] = _item_lists(lines, sites.index)
+    out["checks"] = checks
+    out["checks_failed"] = checks.map(lambda cs: sum(not c["ok"] for c in cs)).astype(int)
+    out["funding"] = [
+        {k: (None if pd.isna(v) else (v.item() if hasattr(v, "item") else v)) for k, v in r.items()}
+        for r in funding[list(FUNDING_COLUMNS)].to_dict("records")
+    ]
+    unique_households = _distinct_households(served["buildings_served"], buildings, per_floor)
+    plan = split_plan_funding(cost, households=unique_households, settings=settings)
+    return SiteAnalysis(sites=out, lines=lines, plan_funding=plan)
+
+
+def _reach_m(settings: Settings) -> float:
+    """The farthest any analysis looks from a site for buildings, in metres.
+
+    Paths need twice this: a building's own nearest path (where it joins the
+    network) may lie up to one radius beyond the building.
+    """
+    rules = settings.rules
+    per_type = [
+        max(t.service_radius_m.value, t.consultation_distance_m.value)
+        for t in settings.site_types.values()
+    ]
+    fixed = max(rules.shed_setback_from_openings_m.value, rules.fire_lane_clear_width_m.value)
+    return max([*per_type, fixed]) + 10.0
+
+
+def _near(layer: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, margin_m: float) -> gpd.GeoDataFrame:
+    """Rows of `layer` (EPSG:4326) whose envelope comes within `margin_m` of a site's envelope.
+
+    A superset of what any metric needs: the envelopes are grown by the margin
+    converted to degrees at the most poleward latitude, with 1% to spare.
+    """
+    geoms = sites.geometry.to_numpy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any():
+        return layer.iloc[:0]
+    xmin, ymin, xmax, ymax = shapely.bounds(geoms[present]).T
+    lat = min(89.0, float(np.max(np.abs([ymin, ymax]))) + 1.0)
+    dlat = 1.01 * margin_m / 110_574.0
+    dlon = 1.01 * margin_m / (111_320.0 * np.cos(np.radians(lat)))
+    boxes = shapely.box(xmin - dlon, ymin - dlat, xmax + dlon, ymax + dlat)
+    _, hits = shapely.STRtree(layer.geometry.to_numpy()).query(boxes)
+    return layer.iloc[np.unique(hits)]
+
+
+def _distinct_households(
+    served_ids: pd.Series, buildings: gpd.GeoDataFrame | None, per_floor: float
+) -> float:
+    """Households served by the plan, each building counted once."""
+    if buildings is None or len(served_ids) == 0:
+        return 0.0
+    ids = {b for group in served_ids for b in group}
+    counts = resolve_households(buildings, per_floor=per_floor)["households"]
+    mask = buildings["building_id"].astype(object).isin(ids).to_numpy()  # arrow isin is slow
+    return float(np.nansum(counts.to_numpy()[mask]))
