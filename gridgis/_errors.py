@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "CRSError",
+    "ConflictError",
     "GridGISError",
     "Problem",
     "ProjectError",
@@ -93,6 +94,10 @@ class SettingsError(GridGISError):
 
 class ProjectError(GridGISError):
     """A project could not be opened or saved."""
+
+
+class ConflictError(GridGISError):
+    """Another session changed or deleted what this one tried to change."""
 
 
 class ValidationError(GridGISError):

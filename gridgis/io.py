@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
 import tempfile
 import uuid
@@ -46,6 +47,7 @@ __all__ = [
     "read_gpkg_layers",
     "read_layer",
     "to_geojson",
+    "update_gpkg",
     "write_geojson",
     "write_gpkg",
 ]
@@ -722,3 +724,27 @@ def write_gpkg(
             what = f"{target}: layer {name}"
             _ogr_write(_for_writing(frame, what), tmp, what, layer=name, driver="GPKG")
     log.info("wrote %d layers to %s", len(layers), target)
+
+
+def update_gpkg(
+    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], path: str | os.PathLike[str]
+) -> None:
+    """Replace some layers of an existing GeoPackage, keeping all others, atomically.
+
+    The file is copied beside `path`, the given layers are overwritten in the
+    copy, and the copy replaces `path`: a crash leaves the old file whole.
+
+    Raises
+    ------
+    ProjectError
+        `path` does not exist or GDAL could not write a layer.
+    """
+    target = Path(path)
+    if not target.is_file():
+        raise ProjectError(f"update_gpkg: {str(target)!r} does not exist; use write_gpkg")
+    with _atomic(target, ".gpkg") as tmp:
+        shutil.copyfile(target, tmp)
+        for name, frame in layers.items():
+            what = f"{target}: layer {name}"
+            _ogr_write(_for_writing(frame, what), tmp, what, layer=name, driver="GPKG")
+    log.info("updated %d layers of %s", len(layers), target)

@@ -239,6 +239,10 @@ def _save_folder(project: Project, target: Path) -> None:
 def _save_gpkg(project: Project, target: Path) -> None:
     tables: dict[str, pd.DataFrame] = dict(project.layers)
     tables[SETTINGS_TABLE] = pd.DataFrame({"toml": [_settings_to_toml(project.settings)]})
+    if target.is_file():  # keep tables that are not ours (e.g. QGIS layer_styles)
+        for name, table in io.read_gpkg_layers(target).items():
+            if name not in LAYER_NAMES and name != SETTINGS_TABLE:
+                tables[name] = table
     io.write_gpkg(tables, target)
 
 

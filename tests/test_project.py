@@ -161,3 +161,16 @@ def test_killed_save_leaves_previous_project_intact(tmp_path, target):
 
 def test_summary_json_serialisable():
     assert json.dumps(open_project(DATA / "dongsi180").summary(), ensure_ascii=False)
+
+
+def test_gpkg_save_keeps_foreign_tables(tiny_layers, tmp_path):
+    from gridgis.io import list_layers, update_gpkg
+
+    path = save_project(Project(layers=tiny_layers), tmp_path / "p.gpkg")
+    update_gpkg({"layer_styles": pd.DataFrame({"styleName": ["qgis"], "f_table_name": ["x"]})},
+                path)  # fmt: skip
+    project = open_project(path)
+    project.layers["buildings"] = project.layers["buildings"].assign(households=[30, 60])
+    save_project(project)
+    assert "layer_styles" in list_layers(path)
+    assert open_project(path).summary()["households"] == 90

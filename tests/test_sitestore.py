@@ -1,0 +1,99 @@
+import multiprocessing
+import shutil
+
+import pytest
+from shapely import box
+
+from gridgis._errors import ConflictError, ValidationError
+from gridgis.io import list_layers
+from gridgis.project import open_project
+from gridgis.sitestore import SiteStore
+
+from .conftest import DATA
+
+# a 10 x 8 m box in the sample compound's north-east, in degrees
+SHED = box(104.07020, 30.66950, 104.07030, 30.66957)
+
+
+@pytest.fixture(params=["folder", "gpkg"])
+def work(request, tmp_path):
+    if request.param == "folder":
+        return shutil.copytree(DATA / "dongsi180", tmp_path / "p")
+    return shutil.copy(DATA / "shaxi_f.gpkg", tmp_path / "p.gpkg")
+
+
+def test_add_update_delete_restore(work):
+    store = SiteStore(work)
+    before = len(store.load())
+    row = store.add(SHED, site_type="parking_shed", name="新车棚")
+    assert row["site_id"] == "S1" and row["rev"] == 1
+    assert len(store.load()) == before + 1
+    changed = store.update("S1", expected_rev=1, name="东北角车棚", notes="<b>hi</b>")
+    assert changed["rev"] == 2 and changed["name"] == "东北角车棚"
+    project = open_project(work)  # the whole project still opens and validates
+    assert "S1" in set(project.layers["sites"]["site_id"])
+    store.delete("S1", expected_rev=2)
+    assert "S1" not in set(store.load()["site_id"])
+    back = store.restore(changed)
+    assert back["rev"] == 3 and back["notes"] == "<b>hi</b>"
+    assert store.load().set_index("site_id").loc["S1", "name"] == "东北角车棚"
+
+
+def test_conflicts_are_detected_not_overwritten(work):
+    laptop, tablet = SiteStore(work), SiteStore(work)
+    row = laptop.add(SHED, site_type="parking_shed")
+    laptop.update(row["site_id"], expected_rev=1, name="laptop's name")
+    with pytest.raises(ConflictError, match=r"changed by another session \(revision 2, you"):
+        tablet.update(row["site_id"], expected_rev=1, name="tablet's name")
+    assert tablet.load().set_index("site_id").loc[row["site_id"], "name"] == "laptop's name"
+    laptop.delete(row["site_id"])
+    with pytest.raises(ConflictError, match="was deleted by another session"):
+        tablet.update(row["site_id"], expected_rev=2, name="x")
+    with pytest.raises(ConflictError, match="already taken"):
+        laptop.add(SHED, site_type="parking_shed", site_id=laptop.load()["site_id"].iloc[0])
+
+
+def test_bad_sites_are_refused_and_nothing_written(work):
+    store = SiteStore(work)
+    version = store.version()
+    with pytest.raises(ValidationError, match="'helipad' is not one of"):
+        store.add(SHED, site_type="helipad")
+    bowtie = {"type": "Polygon", "coordinates": [[[104.07, 30.67], [104.0701, 30.6701],
+              [104.0701, 30.67], [104.07, 30.6701], [104.07, 30.67]]]}  # fmt: skip
+    with pytest.raises(ValidationError, match="Self-intersection"):
+        store.add(bowtie, site_type="parking_shed")
+    assert store.version() == version
+
+
+def test_gpkg_keeps_other_layers_and_settings(tmp_path):
+    path = shutil.copy(DATA / "shaxi_f.gpkg", tmp_path / "p.gpkg")
+    layers = set(list_layers(path))
+    SiteStore(path).add(SHED, site_type="vegetable_garden")
+    assert set(list_layers(path)) == layers
+    assert open_project(path).summary()["households"] == 70
+
+
+def _add_many(args):
+    path, who, n = args
+    store = SiteStore(path)
+    for k in range(n):
+        store.add(box(104.0702 + k * 1e-5, 30.6695, 104.07025 + k * 1e-5, 30.66955),
+                  site_type="parking_shed", name=f"{who}-{k}")  # fmt: skip
+
+
+def test_two_processes_adding_at_once_lose_nothing(work):
+    before = len(SiteStore(work).load())
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        pool.map(_add_many, [(str(work), "laptop", 6), (str(work), "tablet", 6)])
+    sites = SiteStore(work).load()
+    assert len(sites) == before + 12
+    assert sites["site_id"].is_unique
+    names = set(sites["name"])
+    assert {f"laptop-{k}" for k in range(6)} | {f"tablet-{k}" for k in range(6)} <= names
+
+
+def test_new_ids_skip_taken_ones(work):
+    store = SiteStore(work)
+    store.add(SHED, site_type="parking_shed", site_id="S2")
+    assert store.new_site_id() == "S3"
