@@ -29,6 +29,7 @@ from gridgis.layers import (
 )
 from gridgis.project import open_project, read_project_layer
 from gridgis.report import write_xlsx
+from gridgis.voting import MATTERS, format_tally, tally
 
 __all__ = ["main"]
 
@@ -203,6 +204,89 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tally(args: argparse.Namespace) -> int:
+    project = open_project(args.project)
+    if args.votes:
+        path = Path(args.votes)
+        if not path.is_file():
+            raise GridGISError(f"--votes {args.votes!r}: no such file")
+        votes, source = read_project_layer(path, "votes"), str(path)
+    elif (votes := project.layers.get("votes")) is not None:
+        source = f"{project.path}: votes"
+    else:
+        raise GridGISError(f"{args.project}: the project has no votes layer; pass --votes FILE")
+    result = tally(votes, site_id=args.site, matter=args.matter, source=source)
+    sites = project.layers.get("sites")
+    name = None
+    if sites is not None and "site_id" in sites:
+        match = sites[sites["site_id"].astype(str).str.strip() == result.site_id]
+        if len(match):
+            labels = [str(match[c].iloc[0]) for c in ("name", "name_en") if c in match]
+            name = " / ".join(dict.fromkeys(x for x in labels if x.strip() and x != "nan"))
+        else:
+            print(f"warning: site {result.site_id!r} is not in the project's sites layer",
+                  file=sys.stderr)  # fmt: skip
+    if args.json:
+        print(json.dumps(result.to_dict() | {"site_name": name}, ensure_ascii=False, indent=2))
+    else:
+        print(format_tally(result, site_name=name or None))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from gridgis.sheets import export_sheet  # matplotlib loads only for this verb
+
+    project = open_project(args.project)
+    target = export_sheet(project, args.output, fmt=args.format, lang=args.lang)
+    print(f"wrote {target}")
+    return 0
+
+
+def _cmd_corners(args: argparse.Namespace) -> int:
+    from gridgis.corners import compare_spaces, find_corners
+
+    project = open_project(args.project)
+    found = find_corners(project)
+    kinds = found["kind"].value_counts()
+    print(f"{len(found)} candidate spaces, best first (corner {kinds.get('corner', 0)}, "
+          f"edge {kinds.get('edge', 0)}, open {kinds.get('open', 0)})")  # fmt: skip
+    print(f"{'id':<6} {'kind':<7} {'area m2':>8} {'width m':>7} {'bldg m':>6} {'hh':>5}  "
+          f"{'suggested':<17} {'bikes':>5}  survey")  # fmt: skip
+    for row in found.head(args.top).itertuples():
+        print(
+            f"{row.candidate_id:<6} {row.kind:<7} {row.area_m2:>8.1f} {row.min_width_m:>7.2f} "
+            f"{row.nearest_building_m:>6.1f} {row.households_within_reach:>5.0f}  "
+            f"{row.suggested_site_type or '-':<17} {row.bikes:>5d}  "
+            f"{', '.join(row.matches_space) or '-'}"
+        )
+    for row in compare_spaces(project, found).itertuples():
+        where = ", ".join(row.candidate_ids) or "no candidate"
+        rest = f"; rest: {row.reason}" if row.reason else ""
+        print(f"survey {row.space_id} ({row.kind}): {row.status}, {row.found_share:.0%} in {where}"
+              f"{rest}")  # fmt: skip
+    if args.output:
+        io.write_geojson(found, args.output)
+        print(f"wrote {len(found)} candidates to {args.output}")
+    return 0
+
+
+def _cmd_layout(args: argparse.Namespace) -> int:
+    from gridgis.layout import layout_site
+
+    project = open_project(args.project)
+    stalls = layout_site(project, args.site, aisle_m=args.aisle)
+    lay = stalls.attrs["layout"]
+    print(
+        f"{args.site}: {lay['count']} stalls in {lay['blocks']} blocks, rows at "
+        f"{lay['orientation_deg']:.1f} deg, aisles {lay['aisle_m']:g} m; "
+        f"{lay['charging_ports']} charging ports on {lay['circuits']} circuits"
+    )
+    if args.output:
+        io.write_geojson(stalls, args.output)
+        print(f"wrote {len(stalls)} stalls to {args.output}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gridgis",
@@ -253,6 +337,49 @@ def _parser() -> argparse.ArgumentParser:
     conv.add_argument("--layer", help="layer inside a GeoPackage / output layer name")
     conv.add_argument("--crs", help="CRS of a file that has none, e.g. EPSG:4544")
     conv.set_defaults(func=_cmd_convert)
+
+    exp = sub.add_parser("export", help="map sheets: A3 PDF/PNG, chat PNG, offline HTML map")
+    exp.add_argument("project", help="a .gpkg file or a folder of <layer>.geojson")
+    exp.add_argument("-o", "--output", required=True, metavar="OUT", help="file to write")
+    exp.add_argument(
+        "--format",
+        choices=("pdf", "png", "share", "html"),  # gridgis.sheets.FORMATS
+        help="pdf/png: the A3 sheet; share: a 1080 px wide PNG for chat groups; html: one "
+        "self-contained map that opens offline (default: from OUT's suffix)",
+    )
+    exp.add_argument("--lang", choices=("zh", "en"), default="zh", help="language (default zh)")
+    exp.set_defaults(func=_cmd_export)
+
+    tal = sub.add_parser("tally", help="tally owners' votes on a site (Civil Code art. 278)")
+    tal.add_argument("project", help="a .gpkg file or a folder of <layer>.geojson")
+    tal.add_argument(
+        "--votes",
+        metavar="FILE",
+        help="the votes register (CSV or any layer file); default: the project's",
+    )
+    tal.add_argument("--site", required=True, help="the site_id voted on")
+    tal.add_argument(
+        "--matter",
+        choices=tuple(MATTERS),
+        default="change_of_use",
+        help="what is decided (default change_of_use: a shed, garden or room on common land, "
+        "art. 278 item 8)",
+    )
+    tal.add_argument("--json", action="store_true", help="print JSON")
+    tal.set_defaults(func=_cmd_tally)
+
+    cor = sub.add_parser("corners", help="find and rank leftover spaces (golden corners)")
+    cor.add_argument("project", help="a .gpkg file or a folder of <layer>.geojson")
+    cor.add_argument("-o", "--output", metavar="OUT.geojson", help="write every candidate")
+    cor.add_argument("--top", type=int, default=20, help="rows to print (default 20)")
+    cor.set_defaults(func=_cmd_corners)
+
+    lay = sub.add_parser("layout", help="lay out e-bike stalls in a shed site")
+    lay.add_argument("project", help="a .gpkg file or a folder of <layer>.geojson")
+    lay.add_argument("--site", required=True, help="the site_id of a parking_shed site")
+    lay.add_argument("--aisle", type=float, metavar="M", help="aisle width (default: settings)")
+    lay.add_argument("-o", "--output", metavar="OUT.geojson", help="write the stalls")
+    lay.set_defaults(func=_cmd_layout)
     return parser
 
 

@@ -1,8 +1,16 @@
 """A folium map of a project: boundary, micro-grids, buildings, spaces, paths, sites.
 
-The map works offline: it draws on a plain background unless asked for
-OpenStreetMap tiles, and its scripts come from the app's own static folder
-(`gridgis.assets`). Every user text reaches the browser HTML-escaped.
+The map works offline: it draws on a plain background unless asked for a
+tile basemap, and its scripts come from the app's own static folder
+(`gridgis.assets`). Every user text reaches the browser HTML-escaped. The
+layer data never change datum: on Gaode tiles (GCJ-02) the layers are
+shifted to GCJ-02 for display only, and `from_display` brings a shape drawn
+there back to WGS84.
+
+For the app, `project_map` builds the *base* map (everything but the sites,
+plus the drawing toolbar), which stays the same while sites are drawn, and
+`sites_layer` builds the sites as a separate feature group that the app
+swaps in without reloading the map.
 
 Examples
 --------
@@ -15,6 +23,7 @@ True
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -23,51 +32,46 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from branca.element import MacroElement
+from folium.plugins import Draw
 from jinja2 import Template
 from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
 from gridgis._errors import GridGISError
 from gridgis.assets import VENDOR_URL, localize_assets
+from gridgis.crs import convert_gdf, convert_geometries
 from gridgis.households import resolve_households
+from gridgis.i18n import LANGS, t, t_or
 from gridgis.project import Project
+from gridgis.settings import Settings
 
-__all__ = ["BASEMAPS", "LANGS", "project_map"]
+__all__ = [
+    "BASEMAPS",
+    "GCJ02_BASEMAPS",
+    "LANGS",
+    "LARGE_LAYER",
+    "display_datum",
+    "from_display",
+    "project_map",
+    "site_colours",
+    "sites_layer",
+]
 
-LANGS = ("zh", "en")
-BASEMAPS = ("none", "osm")
+BASEMAPS = ("none", "osm", "gaode", "gaode_satellite", "tianditu", "tianditu_satellite")
+GCJ02_BASEMAPS = frozenset({"gaode", "gaode_satellite"})
 PRECISION = 7  # decimals of lon/lat in the embedded GeoJSON (about 1 cm)
+LARGE_LAYER = 2000  # above this many features a layer is simplified and not labelled
+_LARGE_PRECISION = 6  # about 10 cm: plenty for display
+_LARGE_ATTR = "gridgis_large_map"  # set on the display copies of a large map's layers
+_SIMPLIFY_DEG = 2e-6  # about 20 cm
+_MAX_LABELS = 400
+_LABEL_CLEARANCE_DEG = 7e-5  # about 7 m: micro-grid labels keep this clear of buildings
+_LABEL_NAME_CHARS = 12
 BACKGROUND = "#f4f2ec"
 HATCH_ID = "gridgis-hatch"
-
-_TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "compound": "小区边界", "microgrids": "微网格", "buildings": "楼栋",
-        "spaces": "金角银边与闲置空间", "paths": "道路与消防通道", "sites": "改造场地",
-        "legend": "图例", "name": "名称", "leader": "网格长", "households": "户数",
-        "kind": "类型", "site_type": "类型", "status": "状态", "hh_unit": "{n} 户",
-        "hh_est": "约 {n} 户（推算）", "units": "单元", "floors": "层数",
-        "golden_corner": "金角银边", "neglected": "闲置空间", "green": "绿地",
-        "storage": "杂物间", "fire_lane": "消防车通道", "road": "车行道路",
-        "footpath": "步道", "parking_shed": "非机动车棚", "vegetable_garden": "小区菜园",
-        "activity_room": "活动室", "proposed": "拟建", "approved": "已批准",
-        "rejected": "已否决", "built": "已建成", "proposed_note": "虚线：拟建场地",
-    },
-    "en": {
-        "compound": "Compound boundary", "microgrids": "Micro-grids", "buildings": "Buildings",
-        "spaces": "Golden corners and spaces", "paths": "Roads and fire lanes",
-        "sites": "Renovation sites", "legend": "Legend", "name": "Name",
-        "leader": "Leader", "households": "Households", "kind": "Kind",
-        "site_type": "Type", "status": "Status", "hh_unit": "{n} households",
-        "hh_est": "about {n} households (derived)", "units": "Units", "floors": "Floors",
-        "golden_corner": "Golden corner", "neglected": "Neglected space", "green": "Green space",
-        "storage": "Storage room", "fire_lane": "Fire lane", "road": "Road",
-        "footpath": "Footpath", "parking_shed": "E-bike shed",
-        "vegetable_garden": "Vegetable garden", "activity_room": "Activity room",
-        "proposed": "proposed", "approved": "approved", "rejected": "rejected", "built": "built",
-        "proposed_note": "dashed: proposed site",
-    },
-}  # fmt: skip
+_TIANDITU_KEY = re.compile(r"[A-Za-z0-9]{8,64}")
 
 _PASTELS = ("#b3cde3", "#ccebc5", "#fed9a6", "#decbe4", "#fbb4ae", "#ffffcc", "#e5d8bd", "#fddaec")
 _OTHER_COLOURS = ("#00897b", "#6d4c41", "#c0ca33", "#5e35b1", "#f4511e")
@@ -88,24 +92,64 @@ _OTHER_SPACE = {"color": "#8d8d8d", "fillColor": "#e0e0e0", "fillOpacity": 0.6, 
 _OTHER_PATH = {"color": "#bdbdbd", "weight": 2}
 _SITE_COLOURS = {"parking_shed": "#1e6fd9", "vegetable_garden": "#2e9e44",
                  "activity_room": "#8e3fb5"}  # fmt: skip
+_SELECTED = "#ff6f00"
 _COMPOUND_STYLE = {"color": "#37474f", "weight": 3, "fill": False}
 _BUILDING_STYLE = {"color": "#5f6368", "weight": 1, "fillColor": "#9aa0a6", "fillOpacity": 0.9}
 _TOOLTIP_CSS = "font-size: 13px; line-height: 1.35;"
+
+# white line icons on the site's colour (no xmlns: inline SVG in HTML needs none)
+_ICON_PATHS = {
+    "parking_shed": '<circle cx="6" cy="16" r="3.6"/><circle cx="18" cy="16" r="3.6"/>'
+    '<path d="M6 16l3.5-7h6.5l2 7M9.5 9l3.5 7h5M14 6h3"/>',
+    "vegetable_garden": '<path d="M12 21v-9"/>'
+    '<path d="M12 12c0-4-2.5-6.5-7-6.5 0 4 2.5 6.5 7 6.5z"/>'
+    '<path d="M12 10c0-3.6 2.4-6 6.5-6 0 3.6-2.4 6-6.5 6z"/>',
+    "activity_room": '<path d="M3.5 11.5 12 4l8.5 7.5"/><path d="M5.5 10v10h13V10"/>'
+    '<path d="M10 20v-5h4v5"/>',
+}
+_ICON_OTHER = '<circle cx="12" cy="12" r="4.5"/>'
+
+
+def _icon_svg(kind: str, colour: str, size: int = 22) -> str:
+    paths = _ICON_PATHS.get(kind, _ICON_OTHER)
+    return (
+        f'<svg width="{size}" height="{size}" viewBox="0 0 24 24" class="gridgis-icon" '
+        f'style="background:{colour}"><g fill="none" stroke="#fff" stroke-width="2" '
+        f'stroke-linecap="round" stroke-linejoin="round">{paths}</g></svg>'
+    )
+
 
 _EXTRAS = """
 {% macro header(this, kwargs) %}
 <style>
 .leaflet-container { background: {{ this.background }};
   font-family: "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Helvetica Neue", sans-serif; }
-.gridgis-legend { background: rgba(255,255,255,.93); padding: 8px 10px; border-radius: 6px;
-  box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12px; line-height: 1.3; color: #263238; }
+.gridgis-legend { background: rgba(255,255,255,.93); padding: 6px 9px; border-radius: 6px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 11.5px; line-height: 1.2; color: #263238;
+  max-height: 70vh; overflow-y: auto; }
 .gridgis-legend b { display: block; margin-bottom: 4px; font-size: 13px; }
-.gridgis-legend .row { display: flex; align-items: center; gap: 6px; margin: 2px 0; }
+.gridgis-legend .row { display: flex; align-items: center; gap: 6px; margin: 1.5px 0; }
 .gridgis-legend .sw { width: 18px; height: 12px; flex: none; box-sizing: border-box; }
+.gridgis-legend .gridgis-icon { width: 16px; height: 16px; }
+.gridgis-icon { border-radius: 50%; box-shadow: 0 0 0 1.5px #fff, 0 1px 3px rgba(0,0,0,.4);
+  display: block; box-sizing: border-box; padding: 2px; }
+.gridgis-label-icon { background: none; border: none; }
+.gridgis-label-icon > div { position: absolute; transform: translate(-50%, -50%);
+  white-space: nowrap; text-align: center; pointer-events: none; color: #263238;
+  text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; line-height: 1.2; }
+.gridgis-label-building { font-size: 11px; font-weight: 600; }
+.gridgis-label-microgrid { font-size: 11px; color: #455a64 !important; font-style: italic; }
+.gridgis-label-site { font-size: 11px; font-weight: 700; }
+.gridgis-label-site .gridgis-icon { margin: 0 auto 1px auto; }
+.gridgis-far .gridgis-label-icon { display: none; }
+.gridgis-tooltip { font-size: 13px; line-height: 1.35; }
+.gridgis-tip th { text-align: left; padding-right: 8px; font-weight: 600; }
+.gridgis-tip td, .gridgis-tip th { padding-top: 1px; padding-bottom: 1px; }
 </style>
 {% endmacro %}
 {% macro script(this, kwargs) %}
 (function() {
+  var map = {{ this._parent.get_name() }};
   if (!document.getElementById({{ this.hatch_id|tojson }})) {
     document.body.insertAdjacentHTML("beforeend", {{ this.svg_defs|tojson }});
   }
@@ -114,11 +158,54 @@ _EXTRAS = """
     var div = L.DomUtil.create("div", "gridgis-legend");
     div.innerHTML = {{ this.legend_html|tojson }};
     L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
     return div;
   };
-  legend.addTo({{ this._parent.get_name() }});
-  L.control.scale({imperial: false, maxWidth: 160}).addTo({{ this._parent.get_name() }});
+  legend.addTo(map);
+  L.control.scale({imperial: false, maxWidth: 160}).addTo(map);
+  function zoomClass() {
+    L.DomUtil[map.getZoom() < {{ this.label_zoom }} ? "addClass" : "removeClass"](
+      map.getContainer(), "gridgis-far");
+  }
+  map.on("zoomend", zoomClass);
+  zoomClass();
 })();
+{% endmacro %}
+"""
+
+_LABELS = """
+{% macro script(this, kwargs) %}
+(function() {
+  var group = {{ this._parent.get_name() }};
+  {{ this.rows|tojson }}.forEach(function(r) {
+    L.marker([r[0], r[1]], {
+      icon: L.divIcon({className: "gridgis-label-icon", iconSize: null,
+                       html: '<div class="' + r[3] + '">' + r[2] + "</div>"}),
+      interactive: false, keyboard: false
+    }).addTo(group);
+  });
+})();
+{% endmacro %}
+"""
+
+_DRAW_LOCAL = """
+{% macro script(this, kwargs) %}
+(function() {
+  function merge(a, b) {
+    for (var k in b) {
+      if (b[k] && typeof b[k] === "object") { a[k] = a[k] || {}; merge(a[k], b[k]); }
+      else { a[k] = b[k]; }
+    }
+  }
+  if (window.L && L.drawLocal) { merge(L.drawLocal, {{ this.local|tojson }}); }
+})();
+{% endmacro %}
+"""
+
+_CLEAR_DRAWN = """
+{% macro script(this, kwargs) %}
+// saved sites are drawn by this group: drop the raw shapes (round {{ this.nonce }})
+if (window.drawnItems && window.drawnItems.clearLayers) { window.drawnItems.clearLayers(); }
 {% endmacro %}
 """
 
@@ -130,10 +217,11 @@ _SVG_DEFS = (
     "</defs></svg>"
 )
 _HATCH_CSS = "repeating-linear-gradient(45deg,#8d6e63 0 2px,#efe3d3 2px 5px)"
+_LABEL_ZOOM = 17
 
 
 class _MapExtras(MacroElement):
-    """Plain background, the hatch pattern and the legend (all static text)."""
+    """Plain background, the hatch pattern, the legend, the scale and label zoom rule."""
 
     _template = Template(_EXTRAS)
 
@@ -144,79 +232,253 @@ class _MapExtras(MacroElement):
         self.background = BACKGROUND
         self.hatch_id = HATCH_ID
         self.svg_defs = _SVG_DEFS
+        self.label_zoom = _LABEL_ZOOM
+
+
+class _Labels(MacroElement):
+    """Text labels (already escaped HTML) at points, added to the parent layer."""
+
+    _template = Template(_LABELS)
+
+    def __init__(self, rows: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "GridgisLabels"
+        self.rows = rows
+
+
+class _DrawLocal(MacroElement):
+    """Leaflet.draw's toolbar and hint texts in the map's language."""
+
+    _template = Template(_DRAW_LOCAL)
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self._name = "GridgisDrawLocal"
+
+        def d(key: str) -> str:
+            return t(f"draw.{key}", lang)
+
+        self.local = {
+            "draw": {
+                "toolbar": {
+                    "actions": {"title": d("cancel_title"), "text": d("cancel")},
+                    "finish": {"title": d("finish_title"), "text": d("finish")},
+                    "undo": {"title": d("undo_title"), "text": d("undo")},
+                    "buttons": {"polygon": d("polygon"), "rectangle": d("rectangle")},
+                },
+                "handlers": {
+                    "polygon": {
+                        "tooltip": {
+                            "start": d("poly_start"),
+                            "cont": d("poly_cont"),
+                            "end": d("poly_end"),
+                        }
+                    },
+                    "polyline": {"error": d("cross_error")},
+                    "rectangle": {"tooltip": {"start": d("rect_start")}},
+                    "simpleshape": {"tooltip": {"end": d("shape_end")}},
+                },
+            }
+        }
+
+
+_SITES = """
+{% macro script(this, kwargs) %}
+(function() {
+  var group = {{ this._parent.get_name() }};
+  var styles = {{ this.styles|tojson }};
+  {{ this.features|tojson }}.forEach(function(f) {
+    var shape = L.geoJSON(f[0], {style: styles[f[1]]});
+    shape.bindTooltip(f[2], {sticky: true, className: "gridgis-tooltip"});
+    shape.on("mouseover", function() { shape.setStyle({weight: 4, fillOpacity: 0.75}); });
+    shape.on("mouseout", function() { shape.setStyle(styles[f[1]]); });
+    shape.addTo(group);
+  });
+  {{ this.labels|tojson }}.forEach(function(r) {
+    L.marker([r[0], r[1]], {
+      icon: L.divIcon({className: "gridgis-label-icon", iconSize: null,
+                       html: '<div class="' + r[3] + '">' + r[2] + "</div>"}),
+      interactive: false, keyboard: false
+    }).addTo(group);
+  });
+})();
+{% endmacro %}
+"""
+
+
+class _SitesLayer(MacroElement):
+    """Sites drawn in the browser from compact JSON (geometry, style key, tooltip HTML)."""
+
+    _template = Template(_SITES)
+
+    def __init__(
+        self, features: list[list[Any]], styles: dict[str, Any], labels: list[list[Any]]
+    ) -> None:
+        super().__init__()
+        self._name = "GridgisSites"
+        self.features = features
+        self.styles = styles
+        self.labels = labels
+
+
+class _ClearDrawn(MacroElement):
+    """Script that empties Leaflet.draw's layer once the drawn shapes are stored."""
+
+    _template = Template(_CLEAR_DRAWN)
+
+    def __init__(self, nonce: int) -> None:
+        super().__init__()
+        self._name = "GridgisClearDrawn"
+        self.nonce = int(nonce)
 
 
 def _esc(value: Any) -> str:
     """HTML-escaped text of a cell; a dash for missing values."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is None or (not isinstance(value, str | list | dict) and pd.isna(value)):
         return "—"
     return html.escape(str(value))
 
 
-def _label(frame: gpd.GeoDataFrame, lang: str) -> pd.Series:
-    """Each feature's name in `lang` (``name_en`` when English and present)."""
+def _label(frame: gpd.GeoDataFrame, lang: str, *, escape: bool = True) -> pd.Series:
+    """Each feature's name in `lang` (``name_en`` when English and present), escaped."""
     name = frame["name"] if "name" in frame else pd.Series(None, index=frame.index, dtype=object)
+    name = name.where(name.astype(str).str.strip() != "")
     if lang == "en" and "name_en" in frame:
         english = frame["name_en"].where(frame["name_en"].astype(str).str.strip() != "")
         name = english.fillna(name)
+    if not escape:
+        return name.map(lambda v: "—" if v is None or pd.isna(v) else str(v))
     return name.map(_esc)
 
 
-def _term(key: Any, text: Mapping[str, str]) -> str:
-    return _esc(text.get(str(key), key))
+def _term(key: Any, lang: str) -> str:
+    return _esc(t_or(f"map.{key}", lang, str(key)))
+
+
+def display_datum(basemap: str) -> str:
+    """The datum the layers are shown in on `basemap`: ``gcj02`` on Gaode, else ``wgs84``."""
+    return "gcj02" if basemap in GCJ02_BASEMAPS else "wgs84"
+
+
+def from_display(geometry: BaseGeometry, basemap: str) -> BaseGeometry:
+    """Bring a shape drawn on `basemap` back to WGS84 (from GCJ-02 on Gaode tiles)."""
+    datum = display_datum(basemap)
+    if datum == "wgs84":
+        return geometry
+    return convert_geometries(geometry, src=datum, dst="wgs84")
+
+
+def _for_display(frame: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
+    datum = display_datum(basemap)
+    return frame if datum == "wgs84" else convert_gdf(frame, src="wgs84", dst=datum)
+
+
+def _geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Display geometries, rounded; simplified when the layer is large."""
+    geoms = frame.geometry.to_numpy()
+    if len(frame) > LARGE_LAYER or frame.attrs.get(_LARGE_ATTR):
+        geoms = shapely.simplify(geoms, _SIMPLIFY_DEG, preserve_topology=True)
+        precision = _LARGE_PRECISION
+    else:
+        precision = PRECISION
+    return shapely.transform(geoms, lambda c: np.round(c, precision))
 
 
 def _collection(frame: gpd.GeoDataFrame, props: pd.DataFrame, prefix: str) -> dict[str, Any]:
-    """A FeatureCollection of `props` rows, lon/lat rounded to `PRECISION` decimals."""
-    geoms = shapely.transform(frame.geometry.to_numpy(), lambda c: np.round(c, PRECISION))
+    """A FeatureCollection of `props` rows with display geometries."""
     rows = props.to_dict("records")
     features = [
         {"type": "Feature", "id": f"{prefix}{i}", "properties": row, "geometry": mapping(geom)}
-        for i, (geom, row) in enumerate(zip(geoms, rows, strict=True))
+        for i, (geom, row) in enumerate(zip(_geoms(frame), rows, strict=True))
         if geom is not None and not geom.is_empty
     ]
     return {"type": "FeatureCollection", "features": features}
 
 
-def _add(
-    m: folium.Map,
+def _open_points(frame: gpd.GeoDataFrame, avoid: gpd.GeoDataFrame | None) -> np.ndarray:
+    """A point inside each feature for its label, near its middle but clear of `avoid`.
+
+    The point is the one nearest the feature's centre among those at least a
+    label's half height from anything in `avoid` (buildings, corners): so a
+    micro-grid's label sits in the open space beside its building, not on it.
+    """
+    geoms = frame.geometry.to_numpy()
+    if avoid is None or not len(avoid):
+        return shapely.point_on_surface(geoms)
+    blocked = shapely.union_all(shapely.buffer(avoid.geometry.to_numpy(), _LABEL_CLEARANCE_DEG))
+    out = []
+    for geom in geoms:
+        if geom is None or geom.is_empty:
+            out.append(None)
+            continue
+        room = geom.buffer(-_LABEL_CLEARANCE_DEG).difference(blocked)
+        if room.is_empty:
+            out.append(geom.point_on_surface())
+            continue
+        out.append(shapely.ops.nearest_points(room, geom.centroid)[0])
+    return np.array(out, dtype=object)
+
+
+def _label_rows(
+    frame: gpd.GeoDataFrame, texts: Iterable[str], css: str, avoid: gpd.GeoDataFrame | None = None
+) -> list[list[Any]]:
+    """``[lat, lon, html, class]`` at each feature's representative point."""
+    if len(frame) > _MAX_LABELS:
+        return []
+    points = _open_points(frame, avoid)
+    out = []
+    for point, text in zip(points, texts, strict=True):
+        if point is None or point.is_empty or not text:
+            continue
+        out.append([round(point.y, PRECISION), round(point.x, PRECISION), text, css])
+    return out
+
+
+def _layer(
+    parent: folium.Map | folium.FeatureGroup,
     frame: gpd.GeoDataFrame,
     props: pd.DataFrame,
     *,
-    layer: str,
-    text: Mapping[str, str],
+    name: str,
+    prefix: str,
+    aliases: Mapping[str, str],
     style: Callable[[str], dict[str, Any]],
+    labels: list[list[Any]] | None = None,
+    control: bool = True,
 ) -> None:
-    """Add one layer; ``props`` holds escaped tooltip texts and a style key ``_s``."""
-    data = _collection(frame, props, prefix=f"{layer}-")
+    """Add one layer (a toggleable group: GeoJSON with tooltips, plus labels).
+
+    ``props`` holds escaped tooltip texts and a style key ``_s``.
+    """
+    data = _collection(frame, props, prefix=prefix)
     if not data["features"]:
         return
+    group = folium.FeatureGroup(name=name, control=control)
     fields = [c for c in props.columns if c != "_s"]
     folium.GeoJson(
         data,
-        name=text[layer],
+        control=False,
         style_function=lambda f: style(f["properties"]["_s"]),
         highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.9},
         tooltip=folium.GeoJsonTooltip(
-            fields=fields, aliases=[_esc(text[c]) for c in fields], style=_TOOLTIP_CSS
+            fields=fields, aliases=[_esc(aliases[c]) for c in fields], style=_TOOLTIP_CSS
         ),
-    ).add_to(m)
+    ).add_to(group)
+    if labels:
+        _Labels(labels).add_to(group)
+    group.add_to(parent)
 
 
-def _households(project: Project, text: Mapping[str, str]) -> pd.Series:
+def _households(project: Project) -> pd.DataFrame:
     buildings = project.layers["buildings"]
     per_floor = project.settings.general.households_per_floor_fallback.value
-    resolved = resolve_households(buildings, per_floor=per_floor)
+    return resolve_households(buildings, per_floor=per_floor)
 
-    def fmt(n: float, derived: bool) -> str:
-        if pd.isna(n):
-            return "—"
-        return text["hh_est" if derived else "hh_unit"].format(n=round(n))
 
-    return pd.Series(
-        [fmt(n, d) for n, d in zip(resolved["households"], resolved["derived"], strict=True)],
-        index=buildings.index,
-    )
+def _hh_text(n: float, derived: bool, lang: str) -> str:
+    if pd.isna(n):
+        return "—"
+    return t("map.hh_est" if derived else "map.hh_unit", lang, n=round(n))
 
 
 def _swatch(css: str) -> str:
@@ -228,31 +490,64 @@ def _legend(rows: list[tuple[str, str]], title: str) -> str:
     return f"<b>{_esc(title)}</b>{items}"
 
 
-def _other_colour(key: str, keys: Iterable[str]) -> str:
-    others = sorted({k for k in keys if k not in _SITE_COLOURS})
-    return _OTHER_COLOURS[others.index(key) % len(_OTHER_COLOURS)] if key in others else "#757575"
+def site_colours(types: Iterable[str]) -> dict[str, str]:
+    """A colour per site type: fixed for the built-in types, a palette for the others."""
+    types = list(dict.fromkeys(str(x) for x in types))
+    others = [x for x in types if x not in _SITE_COLOURS]
+    out = {x: _SITE_COLOURS[x] for x in types if x in _SITE_COLOURS}
+    out.update({x: _OTHER_COLOURS[i % len(_OTHER_COLOURS)] for i, x in enumerate(others)})
+    return out
+
+
+def _type_label(kind: str, lang: str, settings: Settings | None) -> str:
+    key = f"map.{kind}"
+    if settings is not None and kind in settings.site_types and not t_or(key, lang, ""):
+        site_type = settings.site_types[kind]
+        return site_type.label_zh if lang == "zh" else site_type.label_en
+    return t_or(key, lang, kind)
 
 
 _Legend = list[tuple[str, str]]
 
 
 def _add_grids(
-    m: folium.Map, grids: gpd.GeoDataFrame, lang: str, text: Mapping[str, str]
+    m: folium.Map, grids: gpd.GeoDataFrame, lang: str, avoid: gpd.GeoDataFrame | None
 ) -> _Legend:
-    props = pd.DataFrame({"name": _label(grids, lang)}, index=grids.index)
+    names = _label(grids, lang)
+    props = pd.DataFrame({"name": names}, index=grids.index)
     props["leader"] = grids["leader"].map(_esc) if "leader" in grids else "—"
+    counts = (
+        pd.to_numeric(grids["households"], errors="coerce")
+        if "households" in grids
+        else pd.Series(np.nan, index=grids.index)
+    )
+    hh = counts.map(lambda n: "—" if pd.isna(n) else t("map.hh_unit", lang, n=int(n)))
     if "households" in grids:
-        props["households"] = pd.to_numeric(grids["households"], errors="coerce").map(
-            lambda n: "—" if pd.isna(n) else text["hh_unit"].format(n=int(n))
-        )
+        props["households"] = hh
     props["_s"] = [str(i % len(_PASTELS)) for i in range(len(grids))]
-    _add(m, grids, props, layer="microgrids", text=text, style=lambda s: {
-        "color": "#78909c", "weight": 1, "dashArray": "3 3",
-        "fillColor": _PASTELS[int(s)], "fillOpacity": 0.55,
-    })  # fmt: skip
+    labels = _label_rows(
+        grids,
+        [
+            t("map.grid_label", lang, name=n, leader=ld, hh=h)
+            for n, ld, h in zip(names, props["leader"], hh, strict=True)
+        ],
+        "gridgis-label-microgrid",
+        avoid=avoid,
+    )
+    _layer(m, grids, props, name=t("map.microgrids", lang), prefix="microgrids-",
+           aliases=_aliases(lang), labels=labels, style=lambda s: {
+               "color": "#78909c", "weight": 1, "dashArray": "3 3",
+               "fillColor": _PASTELS[int(s)], "fillOpacity": 0.55,
+           })  # fmt: skip
     stripes = ",".join(f"{c} {i * 33}% {(i + 1) * 33}%" for i, c in enumerate(_PASTELS[:3]))
     css = f"background:linear-gradient(90deg,{stripes});border:1px dashed #78909c"
-    return [(_swatch(css), text["microgrids"])]
+    return [(_swatch(css), t("map.microgrids", lang))]
+
+
+def _aliases(lang: str) -> dict[str, str]:
+    keys = ("name", "leader", "households", "kind", "site_type", "status", "units", "floors",
+            "site_id", "area", "cost", "served")  # fmt: skip
+    return {k: t(f"map.{k}", lang) for k in keys}
 
 
 def _add_kinds(
@@ -262,13 +557,13 @@ def _add_kinds(
     styles: Mapping[str, dict[str, Any]],
     fallback: dict[str, Any],
     lang: str,
-    text: Mapping[str, str],
 ) -> _Legend:
     """Spaces or paths: one style per ``kind``; legend rows for the kinds present."""
     kinds = frame["kind"].astype(str)
-    props = pd.DataFrame({"name": _label(frame, lang), "kind": kinds.map(lambda k: _term(k, text))})
+    props = pd.DataFrame({"name": _label(frame, lang), "kind": kinds.map(lambda k: _term(k, lang))})
     props["_s"] = kinds
-    _add(m, frame, props, layer=layer, text=text, style=lambda s: styles.get(s, fallback))
+    _layer(m, frame, props, name=t(f"map.{layer}", lang), prefix=f"{layer}-",
+           aliases=_aliases(lang), style=lambda s: styles.get(s, fallback))  # fmt: skip
     rows = []
     for kind in (k for k in styles if k in set(kinds)):
         st = styles[kind]
@@ -278,59 +573,232 @@ def _add_kinds(
             css = f"background:{fill};border:1px {line} {st['color']}"
         else:  # a line
             css = f"height:0;border-top:{max(1, round(st['weight'] * 0.75))}px {line} {st['color']}"
-        rows.append((_swatch(css), text[kind]))
+        rows.append((_swatch(css), t(f"map.{kind}", lang)))
     return rows
 
 
-def _add_buildings(m: folium.Map, project: Project, lang: str, text: Mapping[str, str]) -> _Legend:
+def _add_buildings(m: folium.Map, project: Project, lang: str) -> _Legend:
     buildings = project.layers["buildings"]
-    props = pd.DataFrame(
-        {"name": _label(buildings, lang), "households": _households(project, text)}
-    )
+    resolved = _households(project)
+    hh = [
+        _hh_text(n, d, lang)
+        for n, d in zip(resolved["households"], resolved["derived"], strict=True)
+    ]
+    names = _label(buildings, lang)
+    props = pd.DataFrame({"name": names, "households": hh}, index=buildings.index)
     for col in ("units", "floors"):
         if col in buildings:
             props[col] = pd.to_numeric(buildings[col], errors="coerce").map(
                 lambda v: "—" if pd.isna(v) else str(int(v))
             )
     props["_s"] = ""
-    _add(m, buildings, props, layer="buildings", text=text, style=lambda s: _BUILDING_STYLE)
-    return [(_swatch("background:#9aa0a6;border:1px solid #5f6368"), text["buildings"])]
+    texts = [f"{n}<br>{h}" if n != "—" else h for n, h in zip(names, hh, strict=True)]
+    labels = _label_rows(buildings, texts, "gridgis-label-building")
+    _layer(m, buildings, props, name=t("map.buildings", lang), prefix="buildings-",
+           aliases=_aliases(lang), labels=labels, style=lambda s: _BUILDING_STYLE)  # fmt: skip
+    return [(_swatch("background:#9aa0a6;border:1px solid #5f6368"), t("map.buildings", lang))]
 
 
-def _add_sites(
-    m: folium.Map, sites: gpd.GeoDataFrame, lang: str, text: Mapping[str, str]
-) -> _Legend:
-    types = sites["site_type"].astype(str)
-    status = sites["status"].astype(str) if "status" in sites else pd.Series("", index=sites.index)
-    colours = {t: _SITE_COLOURS.get(t) or _other_colour(t, types) for t in types}
-    props = pd.DataFrame(
-        {"name": _label(sites, lang), "site_type": types.map(lambda t: _term(t, text))}
-    )
-    if "status" in sites:
-        props["status"] = status.map(lambda s: _term(s, text))
-    props["_s"] = types + "|" + status
-
+def _site_style(colours: Mapping[str, str]) -> Callable[[str], dict[str, Any]]:
     def style(key: str) -> dict[str, Any]:
-        kind, _, state = key.partition("|")
-        c = colours[kind]
+        kind, state, selected = key.split("|")
+        c = colours.get(kind, "#757575")
         out: dict[str, Any] = {"color": c, "fillColor": c, "weight": 2.5, "fillOpacity": 0.6}
         if state == "proposed":
             out.update(dashArray="6 4", fillOpacity=0.3)
         elif state == "rejected":
             out.update(dashArray="2 4", fillOpacity=0.1, opacity=0.6)
+        if selected == "1":
+            out.update(color=_SELECTED, weight=4.5, opacity=1)
         return out
 
-    _add(m, sites, props, layer="sites", text=text, style=style)
+    return style
+
+
+def _site_legend(types: Iterable[str], lang: str, settings: Settings | None) -> _Legend:
+    colours = site_colours(types)
     rows = [
-        (_swatch(f"background:{c}99;border:2px solid {c}"), text.get(kind, kind))
+        (_icon_svg(kind, c, size=16), _type_label(kind, lang, settings))
         for kind, c in colours.items()
     ]
-    if (status == "proposed").any():
-        rows.append((_swatch("border:2px dashed #546e7a"), text["proposed_note"]))
+    rows.append((_swatch("border:2px dashed #546e7a"), t("map.proposed_note", lang)))
     return rows
 
 
-def project_map(project: Project, *, lang: str = "zh", basemap: str = "none") -> folium.Map:
+def _fmt(value: Any, digits: int = 0) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{float(value):,.{digits}f}"
+
+
+def _text(value: Any) -> str | None:
+    """A cell as stripped text, or None when missing or blank."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+_SITE_FIELDS = ("site_id", "name", "site_type", "status", "area", "cost", "served")
+
+
+def _site_rows(sites: gpd.GeoDataFrame, lang: str, settings: Settings | None) -> list[dict]:
+    """Per site: raw name, type, status and the escaped tooltip texts (plain Python: fast)."""
+    wanted = ["site_id", "site_type", "name", "name_en", "status", "area_m2", "cost_cny",
+              "households_served"]  # fmt: skip
+    table = pd.DataFrame(sites[[c for c in wanted if c in sites]])
+    out = []
+    for rec in table.to_dict("records"):
+        name = _text(rec.get("name"))
+        if lang == "en" and _text(rec.get("name_en")):
+            name = _text(rec.get("name_en"))
+        kind = str(rec["site_type"])
+        status = _text(rec.get("status"))
+        tip = {
+            "site_id": _esc(rec["site_id"]),
+            "name": _esc(name),
+            "site_type": _esc(_type_label(kind, lang, settings)),
+            "status": "—" if status is None else _term(status, lang),
+        }
+        if "area_m2" in rec:
+            tip["area"] = t("map.area_value", lang, v=_fmt(rec["area_m2"], 1))
+        if "cost_cny" in rec:
+            tip["cost"] = t("map.cost_value", lang, v=_fmt(rec["cost_cny"]))
+        if "households_served" in rec:
+            n = rec["households_served"]
+            tip["served"] = "—" if n is None or pd.isna(n) else t("map.hh_unit", lang, n=int(n))
+        out.append({"id": str(rec["site_id"]), "name": name, "kind": kind,
+                    "status": status or "", "tip": tip})  # fmt: skip
+    return out
+
+
+def _tooltip_html(tips: list[dict[str, str]], lang: str) -> list[str]:
+    """One tooltip per site: a small table of already-escaped texts."""
+    aliases = _aliases(lang)
+    return [
+        '<table class="gridgis-tip">'
+        + "".join(
+            f"<tr><th>{_esc(aliases[k])}</th><td>{tip[k]}</td></tr>"
+            for k in _SITE_FIELDS
+            if k in tip
+        )
+        + "</table>"
+        for tip in tips
+    ]
+
+
+def _add_sites(
+    parent: folium.Map | folium.FeatureGroup,
+    sites: gpd.GeoDataFrame,
+    lang: str,
+    *,
+    settings: Settings | None,
+    selected: str | None = None,
+    control: bool = True,
+) -> None:
+    """The sites as one light layer: styled polygons, tooltips, icons and labels.
+
+    Built in the browser from one compact JSON (no folium GeoJson machinery),
+    so the app can resend it on every edit in a few milliseconds.
+    """
+    rows = _site_rows(sites, lang, settings)
+    known = list(settings.site_types) if settings is not None else []
+    colours = site_colours([*known, *(r["kind"] for r in rows)])
+    style = _site_style(colours)
+    keys = [f"{r['kind']}|{r['status']}|{int(r['id'] == str(selected))}" for r in rows]
+    texts = []
+    for r in rows:
+        name, sid = r["name"], _esc(r["id"])
+        caption = sid
+        if name:
+            short = name if len(name) <= _LABEL_NAME_CHARS else name[: _LABEL_NAME_CHARS - 1] + "…"
+            caption = f"{sid} {_esc(short)}"
+        texts.append(f"{_icon_svg(r['kind'], colours.get(r['kind'], '#757575'))}{caption}")
+    tips = _tooltip_html([r["tip"] for r in rows], lang)
+    layer = _SitesLayer(
+        features=[
+            [mapping(geom), key, tip]
+            for geom, key, tip in zip(_geoms(sites), keys, tips, strict=True)
+            if geom is not None and not geom.is_empty
+        ],
+        styles={key: style(key) for key in set(keys)},
+        labels=_label_rows(sites, texts, "gridgis-label-site"),
+    )
+    if isinstance(parent, folium.Map):  # a toggleable layer of the static map
+        group = folium.FeatureGroup(name=t("map.sites", lang), control=control)
+        layer.add_to(group)
+        group.add_to(parent)
+    else:
+        layer.add_to(parent)
+
+
+def _tiles(m: folium.Map, basemap: str, lang: str, tianditu_key: str | None) -> None:
+    common = {"max_zoom": 22, "max_native_zoom": 18, "overlay": False, "control": False}
+    if basemap == "osm":
+        folium.TileLayer(
+            "OpenStreetMap", name="OpenStreetMap", max_zoom=22, max_native_zoom=19, control=False
+        ).add_to(m)
+    elif basemap in GCJ02_BASEMAPS:
+        attr = "&copy; 高德地图 AutoNavi"
+        if basemap == "gaode":
+            lang_code = "zh_cn" if lang == "zh" else "en"
+            url = (
+                "https://webrd0{s}.is.autonavi.com/appmaptile?lang="
+                + lang_code
+                + "&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+            )
+            folium.TileLayer(url, attr=attr, name="Gaode", subdomains="1234", **common).add_to(m)
+        else:
+            url = "https://webst0{s}.is.autonavi.com/appmaptile?style=6&x={x}&y={y}&z={z}"
+            folium.TileLayer(url, attr=attr, name="Gaode", subdomains="1234", **common).add_to(m)
+    elif basemap.startswith("tianditu"):
+        if not tianditu_key or not _TIANDITU_KEY.fullmatch(tianditu_key):
+            raise GridGISError(
+                f"tianditu_key must be 8-64 letters or digits (a Tianditu browser key), "
+                f"got {tianditu_key!r}"
+            )
+        base, notes = ("img", "cia") if basemap == "tianditu_satellite" else ("vec", "cva")
+        if lang == "en":
+            notes = "eia" if base == "img" else "eva"
+        for layer in (base, notes):
+            url = (
+                f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+                f"&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+                f"&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={tianditu_key}"
+            )
+            folium.TileLayer(
+                url, attr="&copy; 天地图 Tianditu", name=f"Tianditu {layer}",
+                subdomains="01234567", **common,
+            ).add_to(m)  # fmt: skip
+
+
+def _draw_control(m: folium.Map, lang: str) -> None:
+    _DrawLocal(lang).add_to(m)
+    shape = {"color": "#e65100", "weight": 3, "fillOpacity": 0.25}
+    Draw(
+        position="topleft",
+        show_geometry_on_click=False,
+        draw_options={
+            "polyline": False,
+            "circle": False,
+            "marker": False,
+            "circlemarker": False,
+            "polygon": {"allowIntersection": False, "showArea": False, "shapeOptions": shape},
+            "rectangle": {"showArea": False, "metric": True, "shapeOptions": shape},
+        },
+        edit_options={"edit": False, "remove": False},
+    ).add_to(m)
+
+
+def project_map(
+    project: Project,
+    *,
+    lang: str = "zh",
+    basemap: str = "none",
+    sites: bool = True,
+    draw: bool = False,
+    tianditu_key: str | None = None,
+) -> folium.Map:
     """Draw a project's layers on a folium map that needs no internet.
 
     Parameters
@@ -340,8 +808,17 @@ def project_map(project: Project, *, lang: str = "zh", basemap: str = "none") ->
     lang
         ``"zh"`` or ``"en"``: language of layer names, tooltips and legend.
     basemap
-        ``"none"`` (a plain light background, works offline) or ``"osm"``
-        (OpenStreetMap tiles, needs the internet).
+        One of `BASEMAPS`: ``"none"`` (a plain light background, works
+        offline), ``"osm"``, ``"gaode"`` / ``"gaode_satellite"`` (the layers
+        are shifted to GCJ-02 for display) or ``"tianditu"`` /
+        ``"tianditu_satellite"`` (needs `tianditu_key`). Tiles need the internet.
+    sites
+        Draw the project's ``sites`` layer. The app passes False and sends the
+        sites separately (`sites_layer`), so drawing never rebuilds this map.
+    draw
+        Add the Leaflet.draw toolbar (polygon and rectangle only).
+    tianditu_key
+        A Tianditu browser key (letters and digits).
 
     Returns
     -------
@@ -352,16 +829,24 @@ def project_map(project: Project, *, lang: str = "zh", basemap: str = "none") ->
     Raises
     ------
     GridGISError
-        `lang` or `basemap` is not one of the choices.
+        `lang` or `basemap` is not one of the choices, or a bad Tianditu key.
     """
     if lang not in LANGS:
         raise GridGISError(f"lang must be one of {LANGS}, got {lang!r}")
     if basemap not in BASEMAPS:
         raise GridGISError(f"basemap must be one of {BASEMAPS}, got {basemap!r}")
-    text = _TEXT[lang]
-    layers = {k: v for k, v in project.layers.items() if isinstance(v, gpd.GeoDataFrame) and len(v)}
-    extent = layers.get("compound", project.layers["buildings"])
+    layers = {
+        k: _for_display(v, basemap)
+        for k, v in project.layers.items()
+        if isinstance(v, gpd.GeoDataFrame) and len(v) and v.geometry.notna().any()
+    }
+    extent = layers.get("compound", layers["buildings"])
     west, south, east, north = (round(float(v), PRECISION) for v in extent.total_bounds)
+    n_features = sum(len(v) for v in layers.values())
+    if n_features > LARGE_LAYER:  # every layer of a large map is rounded to 10 cm
+        layers = {k: v.copy(deep=False) for k, v in layers.items()}
+        for frame in layers.values():
+            frame.attrs[_LARGE_ATTR] = True
 
     m = folium.Map(
         location=[round((south + north) / 2, PRECISION), round((west + east) / 2, PRECISION)],
@@ -370,29 +855,80 @@ def project_map(project: Project, *, lang: str = "zh", basemap: str = "none") ->
         max_zoom=22,
         zoom_snap=0.25,
         font_size="13px",
+        prefer_canvas=n_features > LARGE_LAYER,
     )
-    if basemap == "osm":
-        folium.TileLayer("OpenStreetMap", max_zoom=22, max_native_zoom=19).add_to(m)
+    _tiles(m, basemap, lang, tianditu_key)
+    display = Project(layers=layers, settings=project.settings)
     legend: _Legend = []
     if "microgrids" in layers:
-        legend += _add_grids(m, layers["microgrids"], lang, text)
+        parts = [layers[k].geometry.to_numpy() for k in ("buildings", "spaces") if k in layers]
+        if "sites" in layers:  # a site's icon and name stand out beyond its outline
+            parts.append(shapely.buffer(layers["sites"].geometry.to_numpy(), _LABEL_CLEARANCE_DEG))
+        avoid = gpd.GeoDataFrame(geometry=np.concatenate(parts), crs=4326)
+        legend += _add_grids(m, layers["microgrids"], lang, avoid)
     if "compound" in layers:
         compound = layers["compound"]
         props = pd.DataFrame({"name": _label(compound, lang), "_s": ""}, index=compound.index)
-        _add(m, compound, props, layer="compound", text=text, style=lambda s: _COMPOUND_STYLE)
-        legend.append((_swatch("border:3px solid #37474f"), text["compound"]))
+        _layer(m, compound, props, name=t("map.compound", lang), prefix="compound-",
+               aliases=_aliases(lang), style=lambda s: _COMPOUND_STYLE)  # fmt: skip
+        legend.append((_swatch("border:3px solid #37474f"), t("map.compound", lang)))
     kinds = {"spaces": (_SPACE_STYLES, _OTHER_SPACE), "paths": (_PATH_STYLES, _OTHER_PATH)}
     for layer, (styles, fallback) in kinds.items():
         if layer in layers:
-            legend += _add_kinds(m, layers[layer], layer, styles, fallback, lang, text)
-    legend += _add_buildings(m, project, lang, text)
-    if "sites" in layers:
-        legend += _add_sites(m, layers["sites"], lang, text)
+            legend += _add_kinds(m, layers[layer], layer, styles, fallback, lang)
+    legend += _add_buildings(m, display, lang)
+    if sites and "sites" in layers:
+        _add_sites(m, layers["sites"], lang, settings=project.settings)
+        legend += _site_legend(layers["sites"]["site_type"].astype(str), lang, project.settings)
+    elif not sites:
+        legend += _site_legend(project.settings.site_types, lang, project.settings)
+    if draw:
+        _draw_control(m, lang)
 
     folium.LayerControl(collapsed=False).add_to(m)
     # keep the compound clear of the layer control (top right) and the legend (bottom right)
     m.fit_bounds(
-        [[south, west], [north, east]], padding_top_left=(16, 16), padding_bottom_right=(150, 16)
+        [[south, west], [north, east]], padding_top_left=(16, 16), padding_bottom_right=(140, 16)
     )
-    _MapExtras(_legend(legend, text["legend"])).add_to(m)
+    _MapExtras(_legend(legend, t("map.legend", lang))).add_to(m)
     return localize_assets(m, base_url=VENDOR_URL)
+
+
+def sites_layer(
+    sites: gpd.GeoDataFrame,
+    *,
+    lang: str = "zh",
+    basemap: str = "none",
+    settings: Settings | None = None,
+    selected: str | None = None,
+    clear_drawn: int | None = None,
+) -> folium.FeatureGroup:
+    """The sites as one feature group, to send to a map that is already shown.
+
+    Parameters
+    ----------
+    sites
+        Sites in EPSG:4326 (``site_id``, ``site_type``; ``name``, ``status``
+        and any analysis columns such as ``area_m2``, ``cost_cny``,
+        ``households_served`` are shown in the tooltips).
+    lang, basemap
+        As in `project_map` (the sites are shifted to GCJ-02 on Gaode tiles).
+    settings
+        For the names of site types defined in settings.
+    selected
+        The ``site_id`` to outline in orange.
+    clear_drawn
+        When given, the group also empties Leaflet.draw's own layer, whose
+        raw shapes this group now shows as stored sites; pass a new number
+        to force it again.
+    """
+    group = folium.FeatureGroup(name=t("map.sites", lang), control=False)
+    present = sites[sites.geometry.notna() & ~sites.geometry.is_empty] if len(sites) else sites
+    if len(present):
+        _add_sites(
+            group, _for_display(present, basemap), lang, settings=settings, selected=selected,
+            control=False,
+        )  # fmt: skip
+    if clear_drawn is not None:
+        _ClearDrawn(clear_drawn).add_to(group)
+    return localize_assets(group, base_url=VENDOR_URL)

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from gridgis._errors import SettingsError
 
 __all__ = [
+    "Corners",
     "CostItem",
     "Funding",
     "General",
@@ -79,6 +80,22 @@ class Rules(_Strict):
     sockets_per_circuit_max: Sourced
 
 
+class Corners(_Strict):
+    """Finding golden corners: clearances, minimum sizes and ranking weights."""
+
+    building_clearance_m: Sourced
+    path_width_fallback_m: Sourced
+    min_area_m2: Sourced
+    min_width_m: Sourced
+    edge_strip_aspect: Sourced
+    reach_m: Sourced
+    useful_area_m2: Sourced
+    weight_area: Sourced
+    weight_compactness: Sourced
+    weight_households: Sourced
+    suggest_types: tuple[str, ...]
+
+
 class Funding(_Strict):
     """How a site's cost is split between residents, street subsidy and others."""
 
@@ -120,6 +137,7 @@ class Settings(_Strict):
     general: General
     rules: Rules
     funding: Funding
+    corners: Corners
     site_types: dict[str, SiteType]
     cost_items: dict[str, CostItem]
 
@@ -132,6 +150,12 @@ class Settings(_Strict):
                         f"site_types.{type_key}.cost_items names {item!r}, which is not a "
                         f"[cost_items.{item}] table; known items: {', '.join(self.cost_items)}"
                     )
+        for type_key in self.corners.suggest_types:
+            if type_key not in self.site_types:
+                raise ValueError(
+                    f"corners.suggest_types names {type_key!r}, which is not a "
+                    f"[site_types.{type_key}] table; known types: {', '.join(self.site_types)}"
+                )
         for key, sourced in self._sourced_values():
             if sourced.value < 0:
                 raise ValueError(f"{key} must be >= 0, got {sourced.value!r}")
@@ -139,7 +163,7 @@ class Settings(_Strict):
 
     def _sourced_values(self) -> list[tuple[str, Sourced]]:
         out: list[tuple[str, Sourced]] = []
-        for section in ("general", "rules", "funding"):
+        for section in ("general", "rules", "funding", "corners"):
             model = getattr(self, section)
             for name in type(model).model_fields:
                 value = getattr(model, name)

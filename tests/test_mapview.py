@@ -3,12 +3,14 @@ import re
 import folium
 import geopandas as gpd
 import pytest
+import shapely
 from branca.element import MacroElement
 from shapely import box
 
 from gridgis._errors import GridGISError
 from gridgis.assets import LOCAL_ASSETS, VENDOR_URL, iter_asset_urls, localize_assets
-from gridgis.mapview import project_map
+from gridgis.crs import convert_geometries
+from gridgis.mapview import display_datum, from_display, project_map, sites_layer
 from gridgis.project import Project, open_project
 
 from .conftest import DATA, REPO, _frame
@@ -147,8 +149,87 @@ def test_osm_basemap(tiny):
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"lang": "fr"}, r"lang must be one of .* got 'fr'"), ({"basemap": "gaode"}, "got 'gaode'")],
+    [({"lang": "fr"}, r"lang must be one of .* got 'fr'"), ({"basemap": "bing"}, "got 'bing'")],
 )
 def test_bad_options(tiny, kwargs, message):
     with pytest.raises(GridGISError, match=message):
         project_map(tiny, **kwargs)
+
+
+# --- the app's base map and sites layer -----------------------------------------------
+
+
+def test_base_map_for_the_app_has_the_draw_toolbar_and_no_sites(dongsi):
+    m = project_map(dongsi, sites=False, draw=True, lang="zh")
+    html = _html(m)
+    text = _decoded(html)
+    assert "L.Control.Draw" in html
+    assert '"polyline": false' in html and '"circle": false' in html
+    assert "完成" in text and "画多边形场地" in text  # Leaflet.draw's own texts in Chinese
+    assert "智能充电非机动车棚" not in text  # the sites come separately
+    for label in ("非机动车棚", "小区菜园", "活动室"):  # every site type in the legend
+        assert label in text
+    assets = list(iter_asset_urls(m))
+    assert f"{VENDOR_URL}/leaflet-draw/dist/leaflet.draw.js" in assets
+    assert all(u.startswith(VENDOR_URL) for u in assets), assets
+    assert not re.search(r"https?://(?!www\.w3\.org)", html)
+
+
+def test_labels_show_names_households_and_leaders(dongsi):
+    text = _decoded(_html(project_map(dongsi, lang="zh")))
+    assert "1栋<br>84 户" in text  # a building: name and households
+    assert "1栋微网格<br>王阿姨 · 84 户" in text  # a micro-grid: name, leader, households
+
+
+def test_sites_layer_escapes_and_highlights(tiny):
+    sites = tiny.layers["sites"].copy()
+    sites.loc[0, "name"] = HOSTILE
+    sites["area_m2"] = [60.0]
+    sites["cost_cny"] = [39600.0]
+    sites["households_served"] = [84.0]
+    group = sites_layer(sites, lang="en", selected="S1", clear_drawn=3)
+    group.add_to(folium.Map(tiles=None))
+    html = group.get_root().render()
+    text = _decoded(html)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text and "<img src=x" not in text
+    assert "60.0 m²" in text and "CNY 39,600" in text and "84 households" in text
+    assert '"#ff6f00"' in html  # the selected site's outline
+    assert "drawnItems.clearLayers()" in html and "round 3" in html
+
+
+def test_gaode_shows_layers_in_gcj02_and_drawings_come_back_in_wgs84(tiny):
+    lon, lat = tiny.layers["buildings"].geometry[0].exterior.coords[0]
+    plain = _html(project_map(tiny, basemap="none"))
+    gaode = _html(project_map(tiny, basemap="gaode"))
+    assert f"{round(lon, 7)}" in plain and f"{round(lon, 7)}" not in gaode
+    assert "webrd0{s}.is.autonavi.com" in gaode
+    drawn = convert_geometries(box(lon, lat, lon + 1e-4, lat + 1e-4), src="wgs84", dst="gcj02")
+    back = from_display(drawn, "gaode")
+    assert shapely.hausdorff_distance(back, box(lon, lat, lon + 1e-4, lat + 1e-4)) < 1e-6
+    assert from_display(drawn, "osm") is drawn
+    assert display_datum("gaode_satellite") == "gcj02" and display_datum("tianditu") == "wgs84"
+
+
+def test_tianditu_needs_a_plain_key(tiny):
+    with pytest.raises(GridGISError, match="tianditu_key must be 8-64 letters or digits"):
+        project_map(tiny, basemap="tianditu")
+    with pytest.raises(GridGISError, match="got '\"><script>'"):
+        project_map(tiny, basemap="tianditu", tianditu_key='"><script>')
+    html = _html(project_map(tiny, basemap="tianditu", tianditu_key="abcdef0123456789"))
+    assert "tianditu.gov.cn/vec_w/wmts" in html and "tk=abcdef0123456789" in html
+
+
+def test_large_layers_are_simplified_rounded_and_drawn_on_canvas():
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from synthetic import synthetic_district
+
+    project = synthetic_district(3000, 10)
+    html = _html(project_map(project, sites=False, draw=True))
+    assert 'preferCanvas": true' in html or '"preferCanvas": true' in html
+    long = len(re.findall(r"\d\.\d{7}\b", html))
+    short = len(re.findall(r"\b10[34]\.\d{6}\b", html))
+    assert short > 5 * long, "the 3,000 buildings keep 6 decimals (10 cm)"
+    assert "<br>84 " not in _decoded(html)  # too many buildings to label
+    assert len(html.encode()) < 3_000_000

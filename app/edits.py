@@ -1,0 +1,220 @@
+"""Turning drawings into sites and editing them: autosave, undo and conflicts.
+
+Every change goes straight to disk through `SiteStore` (one site per locked,
+atomic save), so a refresh or a server restart loses nothing and two
+sessions never erase each other's sites. A change based on an old revision
+raises `ConflictError`; the user is told, and the page shows the sites as
+they are on disk now. Each change is pushed on the session's undo stack as
+``{"op", "site_id", "before", "after"}`` (rows as `SiteStore` returns them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import shapely
+import streamlit as st
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from app import common, state
+from gridgis._errors import ConflictError, GridGISError, ValidationError
+from gridgis.i18n import t
+from gridgis.mapview import from_display
+from gridgis.sitestore import EDITABLE
+
+_MAX_UNDO = 50
+
+
+def drawing_hash(feature: dict[str, Any]) -> str:
+    """A stable hash of a drawn shape's geometry (drawings come without ids)."""
+    geometry = feature.get("geometry", feature)
+    text = json.dumps(geometry, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def _push(op: str, site_id: str, before: dict | None, after: dict | None) -> None:
+    stack = state.undo_stack()
+    stack.append({"op": op, "site_id": site_id, "before": before, "after": after})
+    del stack[:-_MAX_UNDO]
+
+
+def _problem_text(exc: GridGISError) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(p.message for p in exc.problems)
+    return str(exc)
+
+
+def ingest_pending() -> list[str]:
+    """Store new drawings of this session's map before anything is drawn on the page.
+
+    Runs on every page (drawings only come from the map page, but the sidebar
+    counts sites too); the new site becomes the selected one.
+    """
+    if not state.drawings():
+        return []
+    try:
+        path = common.project_path(st.session_state.get(state.PROJECT) or "")
+        settings = common.load_project(path).settings
+    except GridGISError:
+        return []  # the page shows why the project cannot be opened
+    kind = st.session_state.get(state.DRAW_TYPE)
+    if kind not in settings.site_types:
+        kind = next(iter(settings.site_types))
+    new = ingest(
+        path,
+        basemap=st.session_state.get(state.BASEMAP, "none"),
+        site_type=kind,
+        lang=state.lang(),
+    )
+    if new:
+        state.set_value(state.SELECTED, new[-1])
+    return new
+
+
+def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[str]:
+    """Store every drawing not stored yet; return the new (or redrawn) site ids.
+
+    A drawing made while a site is marked for redrawing (`state.REDRAW`)
+    replaces that site's outline instead of adding a site. Shapes drawn on
+    Gaode tiles are converted from GCJ-02 to WGS84 first.
+    """
+    done = state.ingested()
+    fresh = [f for f in state.drawings() if drawing_hash(f) not in done]
+    if not fresh:
+        return []
+    store = common.store_for(path)
+    out: list[str] = []
+    for feature in fresh:
+        done.add(drawing_hash(feature))
+        try:
+            geom = shape(feature["geometry"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            state.flash("error", t("edit.bad_drawing", lang))
+            continue
+        if geom.geom_type != "Polygon" or geom.is_empty:
+            state.flash("error", t("edit.bad_drawing", lang))
+            continue
+        geom = shapely.set_precision(from_display(geom, basemap), 1e-8)
+        target = st.session_state.get(state.REDRAW)
+        try:
+            if target:
+                row = _current_row(store, target)
+                if row is None:
+                    raise ConflictError(f"site {target!r} was deleted by another session")
+                after = store.update(target, expected_rev=int(row["rev"]), geometry=geom)
+                _push("update", target, row, after)
+                state.flash("success", t("edit.redrawn", lang, site=target))
+                out.append(target)
+                st.session_state[state.REDRAW] = None
+            else:
+                row = store.add(geom, site_type=site_type)
+                _push("add", row["site_id"], None, row)
+                state.flash("success", t("edit.added", lang, site=row["site_id"]))
+                out.append(row["site_id"])
+        except ConflictError as exc:
+            state.flash("error", t("edit.conflict", lang, detail=str(exc)))
+            st.session_state[state.REDRAW] = None
+        except GridGISError as exc:
+            state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc)))
+    state.bump_clear_round()
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseGeometry):
+        return value
+    item = getattr(value, "item", None)
+    if callable(item):
+        value = item()
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return value
+
+
+def _current_row(store: Any, site_id: str) -> dict[str, Any] | None:
+    """The site as it is on disk now, as a plain dict (None if it is gone)."""
+    sites = store.load()
+    match = sites[sites["site_id"] == site_id]
+    if match.empty:
+        return None
+    row = match.iloc[0]
+    return {k: _plain(row[k]) for k in sites.columns}
+
+
+def update(path: Path, site_id: str, rev: int, field: str, value: Any, lang: str) -> None:
+    """Save one field of one site (a widget callback)."""
+    if field not in EDITABLE:
+        raise ValueError(f"field must be one of {EDITABLE}, got {field!r}")
+    store = common.store_for(path)
+    before = _current_row(store, site_id)
+    try:
+        if before is None:
+            raise ConflictError(f"site {site_id!r} was deleted by another session")
+        if int(before["rev"]) != rev:
+            raise ConflictError(
+                f"site {site_id!r} was changed by another session (revision "
+                f"{before['rev']}, you edited revision {rev}); your change was not saved"
+            )
+        after = store.update(site_id, expected_rev=rev, **{field: value})
+    except ConflictError as exc:
+        state.flash("error", t("edit.conflict", lang, detail=str(exc)))
+        return
+    except GridGISError as exc:
+        state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc)))
+        return
+    _push("update", site_id, before, after)
+    state.flash("success", t("edit.saved", lang, site=site_id))
+
+
+def delete(path: Path, site_id: str, rev: int, lang: str) -> None:
+    """Delete one site (a button callback)."""
+    store = common.store_for(path)
+    before = _current_row(store, site_id)
+    if before is None:
+        state.flash("warning", t("edit.already_deleted", lang, site=site_id))
+        return
+    try:
+        store.delete(site_id, expected_rev=rev)
+    except ConflictError as exc:
+        state.flash("error", t("edit.conflict", lang, detail=str(exc)))
+        return
+    _push("delete", site_id, before, None)
+    state.flash("success", t("edit.deleted", lang, site=site_id))
+
+
+def undo(path: Path, lang: str) -> None:
+    """Undo the session's last edit (a button callback)."""
+    stack = state.undo_stack()
+    if not stack:
+        return
+    entry = stack.pop()
+    store = common.store_for(path)
+    site_id = entry["site_id"]
+    now: dict[str, Any] | None = None
+    try:
+        if entry["op"] == "add":
+            store.delete(site_id, expected_rev=int(entry["after"]["rev"]))
+        elif entry["op"] == "update":
+            before = entry["before"]
+            changes = {k: before.get(k) for k in EDITABLE}
+            now = store.update(site_id, expected_rev=int(entry["after"]["rev"]), **changes)
+        else:
+            now = store.restore(entry["before"])
+    except ConflictError as exc:
+        state.flash("error", t("edit.undo_conflict", lang, detail=str(exc)))
+        return
+    except GridGISError as exc:
+        state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc)))
+        return
+    if now is not None:
+        # the site is now as the previous edit left it, under a new revision number
+        for older in reversed(stack):
+            if older["site_id"] == site_id and older["after"] is not None:
+                older["after"] = {**older["after"], "rev": now["rev"]}
+                break
+    state.flash("info", t(f"edit.undone_{entry['op']}", lang, site=site_id))

@@ -1,0 +1,44 @@
+"""Files the data page offers for download, built by the library on demand.
+
+Each function returns the bytes of one file; the download buttons call them
+only when clicked (Streamlit's deferred downloads), on a worker thread, so
+they touch no session state.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from gridgis.analysis import SiteAnalysis
+from gridgis.io import to_geojson
+from gridgis.project import Project, open_project, save_project
+from gridgis.report import write_xlsx
+
+
+def site_plan_geojson(analysis: SiteAnalysis) -> bytes:
+    """The site plan as RFC 7946 GeoJSON: one Feature per site with its metrics."""
+    return to_geojson(analysis.features()).encode("utf-8")
+
+
+def budget_xlsx(analysis: SiteAnalysis) -> bytes:
+    """The budget workbook: sites, cost line items, funding."""
+    with tempfile.TemporaryDirectory(prefix="gridgis-xlsx-") as tmp:
+        target = Path(tmp) / "budget.xlsx"
+        write_xlsx(analysis.budget_sheets(), target)
+        return target.read_bytes()
+
+
+def project_gpkg(path: Path) -> bytes:
+    """The whole project as it is on disk now (sites included) as one GeoPackage."""
+    project = open_project(path)
+    copy = Project(layers=project.layers, settings=project.settings)
+    with tempfile.TemporaryDirectory(prefix="gridgis-gpkg-") as tmp:
+        target = Path(tmp) / "project.gpkg"
+        save_project(copy, target)
+        return target.read_bytes()
+
+
+def file_stem(name: str) -> str:
+    """A file name stem from a project name (``dongsi180.gpkg`` -> ``dongsi180``)."""
+    return name[:-5] if name.lower().endswith(".gpkg") else name

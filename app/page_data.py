@@ -1,0 +1,151 @@
+"""Data page: open a sample, import layers as a new project, download the plan."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import common, exports, imports, state
+from gridgis._errors import GridGISError
+from gridgis.crs import DATUMS
+from gridgis.i18n import t
+from gridgis.layers import LAYER_NAMES, SCHEMAS
+
+lang = state.lang()
+ctx = common.context()
+project = ctx.project
+common.show_flash()
+
+
+def layer_label(name: str) -> str:
+    schema = SCHEMAS[name]
+    return schema.label_zh if lang == "zh" else schema.label_en
+
+
+# --- the open project ------------------------------------------------------------------
+st.subheader(t("data.current", lang))
+counts = project.summary()["layers"] | {"sites": len(ctx.sites)}
+st.dataframe(
+    pd.DataFrame(
+        {
+            t("data.layer", lang): [
+                n if layer_label(n) == n else f"{layer_label(n)} ({n})" for n in counts
+            ],
+            t("data.features", lang): list(counts.values()),
+        }
+    ),
+    hide_index=True,
+)
+st.caption(t("data.working_copy", lang, path=str(ctx.path)))
+if project.warnings:
+    with st.expander(t("data.warnings", lang, n=len(project.warnings))):
+        for problem in project.warnings:
+            st.warning(common.plain(problem))
+
+# --- downloads -----------------------------------------------------------------------------
+st.subheader(t("data.downloads", lang))
+stem = exports.file_stem(ctx.name)
+try:
+    analysis = ctx.analysis()
+except GridGISError as exc:
+    st.error(f"{t('site.analysis_failed', lang)}\n\n{common.plain(exc)}")
+    analysis = None
+cols = st.columns(3)
+if analysis is not None:
+    cols[0].download_button(
+        t("data.download_geojson", lang),
+        data=lambda: exports.site_plan_geojson(analysis),
+        file_name=f"{stem}-sites.geojson",
+        mime="application/geo+json",
+        icon=":material/download:",
+        on_click="ignore",
+        key="download_geojson",
+    )
+    cols[1].download_button(
+        t("data.download_xlsx", lang),
+        data=lambda: exports.budget_xlsx(analysis),
+        file_name=f"{stem}-budget.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        on_click="ignore",
+        key="download_xlsx",
+    )
+path = ctx.path
+cols[2].download_button(
+    t("data.download_gpkg", lang),
+    data=lambda: exports.project_gpkg(path),
+    file_name=f"{stem}.gpkg",
+    mime="application/geopackage+sqlite3",
+    icon=":material/download:",
+    on_click="ignore",
+    key="download_gpkg",
+)
+st.caption(t("data.downloads_help", lang))
+
+# --- samples ---------------------------------------------------------------------------
+st.subheader(t("data.samples", lang))
+c1, c2 = st.columns(2)
+for column, sample in zip((c1, c2), common.SAMPLES, strict=True):
+    with column.container(border=True):
+        st.markdown(f"**{t(f'data.sample_{exports.file_stem(sample)}', lang)}**")
+        b1, b2 = st.columns(2)
+        b1.button(
+            t("data.open_sample", lang),
+            key=f"open_{sample}",
+            on_click=imports.open_sample,
+            args=(sample, False, lang),
+            width="stretch",
+        )
+        b2.button(
+            t("data.fresh_copy", lang),
+            key=f"fresh_{sample}",
+            on_click=imports.open_sample,
+            args=(sample, True, lang),
+            width="stretch",
+        )
+st.caption(t("data.samples_help", lang, folder=str(common.workspace())))
+
+# --- import ----------------------------------------------------------------------------
+st.subheader(t("data.import", lang))
+st.markdown(t("data.import_help", lang))
+files = st.file_uploader(
+    t("data.files", lang),
+    type=["geojson", "json", "gpkg", "zip", "kml", "csv"],
+    accept_multiple_files=True,
+    key=state.UPLOADS,
+)
+for upload in files or []:
+    guess = imports.guess_layer(upload.name)
+    st.selectbox(
+        t("data.file_layer", lang, file=upload.name),
+        [imports.WHOLE_PROJECT, *LAYER_NAMES],
+        index=([imports.WHOLE_PROJECT, *LAYER_NAMES]).index(guess),
+        key=state.bind(imports.layer_key(upload.name), state.variant(lang), guess),
+        format_func=lambda n: (
+            t("data.whole_gpkg", lang) if n == imports.WHOLE_PROJECT else f"{layer_label(n)} ({n})"
+        ),
+    )
+c1, c2, c3 = st.columns(3)
+c1.text_input(t("data.project_name", lang), key=state.UPLOAD_NAME, placeholder="my_compound")
+c2.text_input(
+    t("data.crs", lang),
+    key=state.UPLOAD_CRS,
+    placeholder="EPSG:4544",
+    help=t("data.crs_help", lang),
+)
+c3.selectbox(
+    t("data.datum", lang),
+    DATUMS,
+    key=state.bind(state.UPLOAD_DATUM, state.variant(lang), "wgs84"),
+    format_func=lambda d: t(f"data.datum_{d}", lang),
+    help=t("data.datum_help", lang),
+)
+st.button(
+    t("data.check_import", lang),
+    type="primary",
+    on_click=imports.import_uploads,
+    args=(lang,),
+    disabled=not files,
+)
+for kind, text in imports.take_report():
+    getattr(st, kind)(text)

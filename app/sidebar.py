@@ -1,0 +1,138 @@
+"""The one sidebar: language, project, basemap, and the project's key figures.
+
+The language and the project are mirrored in the URL (``?lang=zh&project=
+dongsi180``), so a reload or a shared link opens the same view. A new session
+takes the language from the URL, else from the project's settings.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import common, state
+from gridgis._errors import GridGISError
+from gridgis.i18n import LANG_NAMES, LANGS, t
+from gridgis.mapview import BASEMAPS
+
+
+def init() -> None:
+    """Start a session from the URL: project (a sample copy by default), then language."""
+    if state.PROJECT not in st.session_state:
+        wanted = st.query_params.get("project", "")
+        if wanted not in common.list_projects():
+            wanted = common.open_sample(common.DEFAULT_SAMPLE)
+        st.session_state[state.PROJECT] = wanted
+    if state.LANG not in st.session_state:
+        lang = st.query_params.get("lang", "")
+        if lang not in LANGS:
+            try:
+                path = common.project_path(st.session_state[state.PROJECT])
+                lang = common.load_project(path).settings.general.language
+            except GridGISError:
+                lang = "zh"
+        st.session_state[state.LANG] = lang
+    st.session_state.setdefault(state.BASEMAP, "none")
+
+
+def forget_view() -> None:
+    """After switching projects: nothing selected, no undo across projects."""
+    for key in (state.MAP, state.REDRAW):
+        st.session_state.pop(key, None)
+    state.set_value(state.SELECTED, None)
+    state.set_value(state.COMPARE, [])
+    st.session_state[state.UNDO] = []
+
+
+def _project_label(name: str) -> str:
+    try:
+        return f"{common.load_project(common.project_path(name)).name} ({name})"
+    except GridGISError:
+        return name
+
+
+def _basemap_label(lang: str):
+    return lambda key: t(f"basemap.{key}", lang)
+
+
+def render() -> str:
+    """Draw the sidebar; return the language."""
+    with st.sidebar:
+        lang = st.radio(
+            "语言 / Language",
+            LANGS,
+            key=state.LANG,
+            format_func=LANG_NAMES.__getitem__,
+            horizontal=True,
+        )
+        projects = common.list_projects()
+        if st.session_state.get(state.PROJECT) not in projects:
+            st.session_state[state.PROJECT] = common.open_sample(common.DEFAULT_SAMPLE)
+            projects = common.list_projects()
+        st.selectbox(
+            t("sidebar.project", lang),
+            projects,
+            key=state.PROJECT,
+            format_func=_project_label,
+            on_change=forget_view,
+            help=t("sidebar.project_help", lang, folder=str(common.workspace())),
+        )
+        basemap = st.selectbox(
+            t("sidebar.basemap", lang),
+            BASEMAPS,
+            key=state.bind(state.BASEMAP, state.variant(lang), "none"),
+            format_func=_basemap_label(lang),
+        )
+        st.session_state[state.BASEMAP] = basemap
+        if basemap.startswith("tianditu"):
+            st.text_input(
+                t("sidebar.tianditu_key", lang),
+                key=state.TIANDITU_KEY,
+                type="password",
+                help=t("sidebar.tianditu_help", lang),
+            )
+        if basemap != "none":
+            st.caption(t("sidebar.tiles_online", lang))
+        _summary(lang)
+    st.query_params["lang"] = lang
+    st.query_params["project"] = st.session_state[state.PROJECT]
+    return lang
+
+
+def _summary(lang: str) -> None:
+    try:
+        path = common.project_path(st.session_state[state.PROJECT])
+        project = common.load_project(path)
+    except GridGISError:
+        return  # the page shows the error
+    summary = common.summary(path)
+    counts = summary["layers"]
+    n_sites = len(common.sites_at(path))
+    st.divider()
+    st.markdown(f"**{common.plain(display_name(project, lang))}**")
+    st.markdown(
+        t(
+            "sidebar.summary",
+            lang,
+            households=summary["households"],
+            buildings=counts.get("buildings", 0),
+            grids=counts.get("microgrids", 0),
+            sites=n_sites,
+        )
+    )
+    if "units" in summary:
+        st.caption(t("sidebar.units", lang, n=summary["units"]))
+    if summary["households_unknown_buildings"]:
+        st.caption(t("sidebar.unknown", lang, n=summary["households_unknown_buildings"]))
+    compound = project.layer("compound")
+    if compound is not None and len(compound) and "note" in compound:
+        st.caption(common.plain(compound["note"].iloc[0]))
+
+
+def display_name(project, lang: str) -> str:
+    """The compound's name, in English (``name_en``) when asked and present."""
+    compound = project.layer("compound")
+    if lang == "en" and compound is not None and len(compound) and "name_en" in compound:
+        english = str(compound["name_en"].iloc[0] or "").strip()
+        if english and english != "nan":
+            return english
+    return project.name

@@ -1,0 +1,1221 @@
+"""Map sheets for residents' meetings: an A3 PDF/PNG, a chat-group PNG, an offline HTML map.
+
+Every function returns the file's content (bytes or text), so the app can
+offer it as a download and the CLI can write it. The sheets are drawn with
+matplotlib in the project's local metric CRS, with a CJK font embedded (see
+`cjk_font`); the HTML map is `gridgis.mapview.project_map` with every script
+and stylesheet inlined from ``static/vendor`` so it opens on any device with
+no internet. Proposals are the sites whose status is ``proposed`` or
+``approved`` (a site without a status counts as proposed), lettered A, B,
+C... in site order (`proposals`).
+
+Examples
+--------
+>>> from gridgis.project import open_project
+>>> project = open_project("data/dongsi180")
+>>> list(proposals(analyze_sites(project))["letter"])
+['A']
+>>> map_sheet(project, fmt="pdf")[:5]
+b'%PDF-'
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import html
+import io
+import math
+import os
+import re
+import secrets
+import struct
+import textwrap
+from collections.abc import Iterator, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+from matplotlib import font_manager, patheffects, rc_context
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Polygon, Rectangle
+from matplotlib.path import Path as MplPath
+from pyproj import Transformer
+from shapely.geometry.polygon import orient
+from shapely.ops import polylabel
+
+from gridgis import __version__
+from gridgis._errors import GridGISError, ProjectError
+from gridgis.analysis import SiteAnalysis, analyze_sites
+from gridgis.assets import VENDOR_DIR, VENDOR_URL, localize_assets
+from gridgis.households import resolve_households
+from gridgis.i18n import LANGS, t, t_or
+from gridgis.mapview import (
+    _BUILDING_STYLE,
+    _COMPOUND_STYLE,
+    _PASTELS,
+    _PATH_STYLES,
+    _SPACE_STYLES,
+    BACKGROUND,
+    project_map,
+    site_colours,
+)
+from gridgis.project import Project
+
+__all__ = [
+    "FORMATS",
+    "PROPOSAL_STATUSES",
+    "SIZES",
+    "cjk_font",
+    "export_sheet",
+    "map_sheet",
+    "proposals",
+    "share_png",
+    "standalone_html",
+]
+
+PROPOSAL_STATUSES = ("proposed", "approved")
+#: Paper sizes, landscape, in millimetres.
+SIZES = {"a3": (420.0, 297.0), "a4": (297.0, 210.0)}
+#: What `export_sheet` writes: A3 sheet as PDF or PNG, the chat PNG, the offline HTML map.
+FORMATS = ("pdf", "png", "share", "html")
+SHARE_WIDTH = 1080  # px; the height follows the content, 1080 to 1920 px
+SHARE_ROWS = 6  # proposals listed on the chat PNG
+_MM = 1 / 25.4
+_INK, _GREY, _RED = "#263238", "#607d8b", "#c62828"
+_HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+# CJK families in order of preference (Debian: fonts-noto-cjk, fonts-wqy-*, fonts-droid-fallback,
+# fonts-arphic-uming); font files to register when matplotlib's cache predates them
+_CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
+                 "WenQuanYi Zen Hei", "Droid Sans Fallback", "AR PL UMing CN")  # fmt: skip
+_CJK_FILES = re.compile(r"NotoSansCJK|SourceHanSans|wqy-|DroidSansFallback|uming", re.I)
+
+_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "改造方案", "subtitle": "Renovation proposals", "date": "制图日期",
+        "households": "户", "hh_est": "约{n}户", "letter": "编号", "proposal": "方案 / 类型",
+        "area": "面积\nm²", "capacity": "容量", "cost": "造价\n元", "per_hh": "每户自筹\n元",
+        "served": "服务 / 相邻\n户", "failed": "检查\n未通过", "total": "合计",
+        "none": "暂无拟建或已批准的方案", "legend": "图例", "badge": "拟建方案编号（见表）",
+        "proposed": "拟建（虚线）", "built": "已建 / 现状", "fire_band": "消防车通道（须保持畅通）",
+        "table": "改造方案一览", "checks": "未通过的检查", "more": "… 另有 {n} 项，见 A3 图纸",
+        "scale": "比例尺 1:{n}（A3 打印）", "north": "北",
+        "note_hh": "服务户数：步行可达范围内的住户；相邻户数：事先须征询意见的邻近住户。",
+        "note_fund": "每户自筹 = 居民自筹 ÷ 服务户数；街道按自筹的 {m:g} 倍补助（参数，可调整）。",
+        "note_cost": "造价为估算（单价见设置，标 E 者请以当地报价为准）。",
+        "crs": "坐标系", "data": "数据", "funding": "资金构成（以上方案合计）",
+        "cost_sum": "总造价", "residents": "居民自筹", "subsidy": "街道补助", "other": "其他来源",
+    },
+    "en": {
+        "title": "Renovation proposals", "subtitle": "改造方案", "date": "Date",
+        "households": " hh", "hh_est": "about {n} hh", "letter": "", "proposal": "Proposal / type",
+        "area": "Area\nm²", "capacity": "Capacity", "cost": "Cost\nCNY",
+        "per_hh": "Per hh\nCNY", "served": "Served / adj.\nhouseholds",
+        "failed": "Failed\nchecks", "total": "Total", "none": "No proposed or approved sites",
+        "legend": "Legend", "badge": "Proposal letter (see table)", "proposed": "proposed (dashed)",
+        "built": "built / existing", "fire_band": "Fire lane (keep clear)",
+        "table": "Proposals", "checks": "Failed checks", "more": "… {n} more on the A3 sheet",
+        "scale": "Scale 1:{n} (printed on A3)", "north": "N",
+        "note_hh": "Served: households within walking reach; adjacent: neighbours to consult "
+                   "first.",
+        "note_fund": "Per hh = residents' share / households served; the street adds "
+                     "{m:g}x what residents raise (a parameter).",
+        "note_cost": "Costs are estimates (rates tagged E in the settings: replace them with "
+                     "local quotes).",
+        "crs": "CRS", "data": "Data", "funding": "Funding (all proposals above)",
+        "cost_sum": "Total cost", "residents": "Residents", "subsidy": "Street subsidy",
+        "other": "Other sources",
+    },
+}  # fmt: skip
+_UNITS = {"bikes": ("辆", "bikes"), "plots": ("块", "plots"), "persons": ("人", "persons")}
+
+
+# --- proposals ------------------------------------------------------------------------
+
+
+def _letter(i: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def proposals(analysis: SiteAnalysis) -> gpd.GeoDataFrame:
+    """The proposed and approved sites, lettered A, B, C... in site order.
+
+    Parameters
+    ----------
+    analysis
+        From `gridgis.analysis.analyze_sites`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Rows of ``analysis.sites`` (same index) whose ``status`` is one of
+        `PROPOSAL_STATUSES` or missing, with a ``letter`` column first.
+    """
+    sites = analysis.sites
+    status = sites["status"] if "status" in sites else pd.Series(None, index=sites.index)
+    status = status.astype(object).where(status.notna() & (status.astype(str) != ""), "proposed")
+    out = sites[status.astype(str).isin(PROPOSAL_STATUSES).to_numpy()].copy()
+    out.insert(0, "letter", [_letter(i) for i in range(len(out))])
+    return out
+
+
+# --- fonts ----------------------------------------------------------------------------
+
+
+def _is_cff(path: str, index: int = 0) -> bool:
+    """True when the font (face `index` of a collection) has CFF outlines (``OTTO``)."""
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if head[:4] == b"ttcf":
+            fh.seek(12 + 4 * index)
+            (offset,) = struct.unpack(">I", fh.read(4))
+            fh.seek(offset)
+            head = fh.read(4)
+    return head[:4] == b"OTTO"
+
+
+@cache
+def cjk_font() -> tuple[str, int]:
+    """The CJK font family the sheets use and the PDF font type that embeds it.
+
+    Noto Sans CJK (Debian ``fonts-noto-cjk``) comes first. Fonts with
+    TrueType outlines embed as Type 42; CFF-flavoured OpenType collections
+    such as Noto CJK embed as Type 3, because matplotlib writes them as
+    TrueType otherwise and strict readers reject the file (matplotlib #20870).
+    Either way the glyphs are in the PDF and the text stays searchable.
+
+    Returns
+    -------
+    tuple
+        ``(family, pdf_fonttype)``.
+
+    Raises
+    ------
+    GridGISError
+        No CJK font is installed.
+    """
+    fm = font_manager.fontManager
+
+    def find() -> Any:
+        for family in _CJK_FAMILIES:
+            for entry in fm.ttflist:
+                if entry.name == family and entry.weight in (400, "normal", "regular"):
+                    return entry
+        return None
+
+    entry = find()
+    if entry is None:  # installed after matplotlib cached its font list
+        for path in font_manager.findSystemFonts():
+            if _CJK_FILES.search(Path(path).name):
+                fm.addfont(path)
+        entry = find()
+    if entry is None:
+        raise GridGISError(
+            "no CJK font found for the map sheets (looked for "
+            f"{', '.join(_CJK_FAMILIES)}); install Debian's fonts-noto-cjk"
+        )
+    return entry.name, 3 if _is_cff(entry.fname, getattr(entry, "index", 0)) else 42
+
+
+@contextlib.contextmanager
+def _style() -> Iterator[None]:
+    family, fonttype = cjk_font()
+    rc = {
+        "font.family": [family, "DejaVu Sans"],
+        "pdf.fonttype": fonttype,
+        "axes.unicode_minus": False,
+        "hatch.linewidth": 0.7,
+        "path.simplify": False,
+    }
+    with rc_context(rc):
+        yield
+
+
+# --- text helpers ---------------------------------------------------------------------
+
+
+def _is_wide(ch: str) -> bool:
+    return ord(ch) >= 0x2E80
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Wrap at `width` columns, CJK characters counting two; Latin text at spaces."""
+    if not any(_is_wide(c) for c in text):
+        return textwrap.wrap(text, width) or [""]
+    lines, line, used = [], "", 0
+    for ch in text:
+        w = 2 if _is_wide(ch) else 1
+        if used + w > width:
+            lines.append(line)
+            line, used = "", 0
+        line, used = line + ch, used + w
+    return [*lines, line]
+
+
+def _name(row: Any, lang: str) -> str:
+    """A feature's name in `lang` (``name_en`` when English and present)."""
+    if lang == "en":
+        english = row.get("name_en")
+        if isinstance(english, str) and english.strip():
+            return english
+    name = row.get("name")
+    return "" if name is None or (not isinstance(name, str) and pd.isna(name)) else str(name)
+
+
+def _fmt(value: Any, spec: str = ",.0f") -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    if math.isnan(number):
+        return "—"
+    return format(round(number), spec) if spec.endswith("d") else format(number, spec)
+
+
+def _site_colours(project: Project, sites: pd.DataFrame) -> dict[str, str]:
+    """Colours per site type, as the app's map gives them (`mapview.site_colours`)."""
+    return site_colours([*project.settings.site_types, *sites["site_type"].astype(str)])
+
+
+def _type_label(project: Project, site_type: str, lang: str) -> str:
+    """The map's term for a site type, else the settings' label (as the app shows it)."""
+    st = project.settings.site_types.get(site_type)
+    default = site_type if st is None else (st.label_zh if lang == "zh" else st.label_en)
+    return t_or(f"map.{site_type}", lang, default)
+
+
+def _unit(unit: str, lang: str) -> str:
+    return _UNITS.get(unit, (unit, unit))[0 if lang == "zh" else 1]
+
+
+def _check_lines(props: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
+    key = "message_zh" if lang == "zh" else "message"
+    return [
+        (row.letter, c.get(key) or c["message"])
+        for row in props.itertuples()
+        for c in row.checks
+        if not c["ok"]
+    ]
+
+
+# --- drawing the map ------------------------------------------------------------------
+
+
+def _layer(project: Project, name: str, crs: Any) -> gpd.GeoDataFrame | None:
+    frame = project.layers.get(name)
+    if frame is None or len(frame) == 0:
+        return None
+    frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
+    return frame.to_crs(crs) if len(frame) else None
+
+
+def _draw(ax: Axes, geoms: Any, **style: Any) -> None:
+    """Draw the polygons (`PathCollection`) or lines (`LineCollection`) of `geoms`.
+
+    Lines take ``color``; polygons ``facecolor``, ``edgecolor`` and ``hatch``.
+    """
+    parts = shapely.get_parts(np.asarray(list(geoms), dtype=object))
+    parts = parts[~(shapely.is_missing(parts) | shapely.is_empty(parts))]
+    if "color" in style:  # lines
+        lines = [np.asarray(g.coords)[:, :2] for g in parts if g.geom_type == "LineString"]
+        ax.add_collection(LineCollection(lines, **style), autolim=False)
+        return
+    paths = [
+        MplPath.make_compound_path(
+            *(MplPath(np.asarray(r.coords)[:, :2], closed=True) for r in (p.exterior, *p.interiors))
+        )
+        for p in (orient(g, sign=1.0) for g in parts if g.geom_type == "Polygon")
+    ]
+    ax.add_collection(PathCollection(paths, **style), autolim=False)
+
+
+def _label_point(geom: Any) -> shapely.Point:
+    """A point well inside a polygon (pole of inaccessibility of its largest part)."""
+    if geom.geom_type == "MultiPolygon":
+        geom = max(geom.geoms, key=lambda g: g.area)
+    if geom.geom_type != "Polygon":
+        return geom.representative_point()
+    return polylabel(geom, tolerance=max(0.05, math.sqrt(geom.area) / 50))
+
+
+def _north_angle(crs: Any, x: float, y: float) -> float:
+    """Degrees from grid north (up) to true north, clockwise, at (x, y) of `crs`."""
+    back = Transformer.from_crs(crs, 4326, always_xy=True)
+    forth = Transformer.from_crs(4326, crs, always_xy=True)
+    lon, lat = back.transform(x, y)
+    x2, y2 = forth.transform(lon, lat + 0.001)
+    return math.degrees(math.atan2(x2 - x, y2 - y))
+
+
+def _nice(value: float, steps: Sequence[float] = (1, 2, 5)) -> float:
+    """The largest 1/2/5 x 10^k not above `value`."""
+    exp = 10 ** math.floor(math.log10(value))
+    return max(s * exp for s in steps if s * exp <= value)
+
+
+def _scale_bar(ax: Axes, x0: float, y0: float, width_m: float, fs: float, pt_m: float) -> None:
+    """A four-part black/white bar of a round length, ``0 ... N m`` under it.
+
+    `pt_m` is the size of a typographic point in map metres.
+    """
+    length = _nice(width_m)
+    h = 2.2 * pt_m
+    pad, text_h = 3 * pt_m, 1.25 * fs * pt_m
+    box = Rectangle((x0 - pad, y0 - text_h - 2 * pad), length + 2 * pad + 2 * fs * pt_m,
+                    h + text_h + 3 * pad, fc="white", ec="none", alpha=0.85, zorder=20)  # fmt: skip
+    ax.add_patch(box)
+    for i in range(4):
+        ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, h, zorder=21, lw=0.6,
+                               fc=_INK if i % 2 == 0 else "white", ec=_INK))  # fmt: skip
+    for frac in (0, 0.5, 1):
+        text = f"{length * frac:g}" + (" m" if frac == 1 else "")
+        ax.text(x0 + length * frac, y0 - pad, text, ha="center", va="top", fontsize=fs,
+                color=_INK, zorder=21)  # fmt: skip
+
+
+def _north_arrow(
+    ax: Axes, x: float, y: float, size: float, angle: float, *, label: str, fs: float
+) -> None:
+    """A two-tone arrow pointing to true north, ``size`` metres tall, centred at (x, y)."""
+    a = math.radians(angle)
+
+    def rot(px: float, py: float) -> tuple[float, float]:
+        return (x + px * math.cos(a) + py * math.sin(a), y - px * math.sin(a) + py * math.cos(a))
+
+    tip, base, notch = (0, size / 2), size / 2.8, (0, -size / 4)
+    left = [rot(*tip), rot(-base / 2, -size / 2), rot(*notch)]
+    right = [rot(*tip), rot(base / 2, -size / 2), rot(*notch)]
+    ax.add_patch(Polygon(left, closed=True, fc=_INK, ec=_INK, lw=0.8, zorder=21))
+    ax.add_patch(Polygon(right, closed=True, fc="white", ec=_INK, lw=0.8, zorder=21))
+    tx, ty = rot(0, size / 2 + size * 0.05)
+    ax.text(tx, ty, label, ha="center", va="bottom", fontsize=fs, fontweight="bold", color=_INK,
+            zorder=21, path_effects=_HALO)  # fmt: skip
+
+
+def _draw_map(
+    ax: Axes,
+    project: Project,
+    analysis: SiteAnalysis,
+    props: gpd.GeoDataFrame,
+    *,
+    lang: str,
+    k: float,
+    extent: tuple[float, float, float, float],
+    badge_pt: float = 14,
+    grid_labels: bool = True,
+) -> None:
+    """Draw every layer, labels and proposal letters in the metric CRS; `k` scales type."""
+    crs = project.metric_crs()
+    lw = 0.55 * k
+    ax.set_facecolor(BACKGROUND)
+    grids = _layer(project, "microgrids", crs)
+    buildings = _layer(project, "buildings", crs)
+    if grids is not None:
+        for i, geom in enumerate(grids.geometry):
+            _draw(ax, [geom], facecolor=_PASTELS[i % len(_PASTELS)], alpha=0.55,
+                  edgecolor="none", zorder=1)  # fmt: skip
+        _draw(ax, grids.geometry, facecolor="none", edgecolor="#78909c", linewidth=lw * 1.4,
+              linestyle=(0, (3, 3)), zorder=1.1)  # fmt: skip
+    spaces = _layer(project, "spaces", crs)
+    if spaces is not None:
+        for kind, group in spaces.groupby(spaces["kind"].astype(str)):
+            st = _SPACE_STYLES.get(kind, {"color": "#8d8d8d", "fillColor": "#e0e0e0"})
+            hatch = st["fillColor"].startswith("url(")
+            _draw(ax, group.geometry, facecolor="#efe3d3" if hatch else st["fillColor"],
+                  edgecolor=st["color"], hatch="////" if hatch else None,
+                  linewidth=lw * st.get("weight", 1), zorder=2,
+                  linestyle=(0, (5, 4)) if "dashArray" in st else "-",
+                  alpha=None if hatch else min(1.0, st.get("fillOpacity", 0.6) + 0.1))  # fmt: skip
+    paths = _layer(project, "paths", crs)
+    if paths is not None:
+        kinds = paths["kind"].astype(str)
+        lanes = paths[kinds == "fire_lane"]
+        if len(lanes):
+            widths = pd.to_numeric(lanes.get("width_m"), errors="coerce")
+            default = project.settings.rules.fire_lane_clear_width_m.value
+            widths = widths.fillna(default) if widths is not None else default
+            band = lanes.geometry.buffer(np.asarray(widths, dtype=float) / 2, cap_style="flat")
+            _draw(ax, band, facecolor="#d32f2f", alpha=0.13, edgecolor="none", zorder=3)
+        for kind, group in paths.groupby(kinds):
+            st = _PATH_STYLES.get(kind, {"color": "#bdbdbd", "weight": 2})
+            dash = (0, (4, 2.4)) if "dashArray" in st else "-"
+            lines = group.geometry.boundary.where(group.geom_type.str.contains("Polygon"),
+                                                  group.geometry)  # fmt: skip
+            _draw(ax, lines, color=st["color"], linewidth=lw * st["weight"] * 0.8,
+                  linestyle=dash, zorder=3.2)  # fmt: skip
+    if buildings is not None:
+        _draw(ax, buildings.geometry, facecolor=_BUILDING_STYLE["fillColor"],
+              edgecolor=_BUILDING_STYLE["color"], linewidth=lw, zorder=4)  # fmt: skip
+    sites = analysis.sites
+    if len(sites):
+        colours = _site_colours(project, sites)
+        metric = sites.to_crs(crs)
+        status = sites["status"].astype(str) if "status" in sites else pd.Series("", sites.index)
+        for idx, geom in metric.geometry.items():
+            if geom is None or geom.is_empty:
+                continue
+            c = colours[str(sites.at[idx, "site_type"])]
+            if idx in props.index:
+                style = {"alpha": None, "facecolor": c + "4d", "linestyle": (0, (4, 2.5))}
+            elif status[idx] == "rejected":
+                style = {"alpha": None, "facecolor": c + "1a", "linestyle": ":"}
+            else:
+                style = {"alpha": None, "facecolor": c + "99", "linestyle": "-"}
+            _draw(ax, [geom], edgecolor=c, linewidth=lw * 2.6, zorder=5, **style)
+    compound = _layer(project, "compound", crs)
+    if compound is not None:
+        _draw(ax, compound.geometry, facecolor="none", edgecolor=_COMPOUND_STYLE["color"],
+              linewidth=lw * 3.5, zorder=6)  # fmt: skip
+
+    # labels: micro-grids in open ground, buildings with households, proposal letters
+    if grids is not None and grid_labels:
+        taken = [f.geometry.buffer(gap) for f, gap in ((buildings, 3), (spaces, 1), (paths, 3))
+                 if f is not None]  # fmt: skip
+        if len(sites):
+            taken.append(sites.to_crs(crs).geometry.buffer(2))
+        blocked = shapely.union_all(np.concatenate([g.to_numpy() for g in taken] or [[]]))
+        for _, row in grids.iterrows():
+            open_ground = row.geometry.difference(blocked)
+            where = _label_point(open_ground if not open_ground.is_empty else row.geometry)
+            label = _name(row, lang)
+            leader = row.get("leader")
+            if isinstance(leader, str) and leader.strip():
+                label += f"\n{t('map.leader', lang)} {leader}"
+            ax.text(where.x, where.y, label, ha="center", va="center", fontsize=7.5 * k,
+                    color="#455a64", style="italic", zorder=7, path_effects=_HALO)  # fmt: skip
+    if buildings is not None:
+        per_floor = project.settings.general.households_per_floor_fallback.value
+        hh = resolve_households(buildings, per_floor=per_floor)
+        words = _WORDS[lang]
+        for idx, row in buildings.iterrows():
+            n, derived = hh.at[idx, "households"], hh.at[idx, "derived"]
+            if pd.isna(n):
+                count = ""
+            elif derived:
+                count = words["hh_est"].format(n=round(n))
+            else:
+                count = f"{round(n)}{words['households']}"
+            where = _label_point(row.geometry)
+            ax.text(where.x, where.y, f"{_name(row, lang)}\n{count}".strip(), ha="center",
+                    va="center", fontsize=9.5 * k, color="#111", fontweight="bold", zorder=7,
+                    linespacing=1.15, path_effects=_HALO)  # fmt: skip
+    if len(props):
+        metric = props.to_crs(crs)
+        colours = _site_colours(project, analysis.sites)
+        for idx, geom in metric.geometry.items():
+            if geom is None or geom.is_empty:
+                continue
+            where = _label_point(geom)
+            c = colours[str(props.at[idx, "site_type"])]
+            ax.text(where.x, where.y, props.at[idx, "letter"], ha="center", va="center",
+                    fontsize=badge_pt * k, fontweight="bold", color=c, zorder=9,
+                    bbox={"boxstyle": "circle,pad=0.28", "fc": "white", "ec": c,
+                          "lw": 1.6 * k})  # fmt: skip
+
+    x0, y0, x1, y1 = extent
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set(xticks=[], yticks=[], xlabel="", ylabel="")
+    for spine in ax.spines.values():
+        spine.set_color("#90a4ae")
+        spine.set_linewidth(0.8)
+    width = x1 - x0
+    pt_m = width / (ax.get_position().width * ax.figure.get_figwidth() * 72)
+    _scale_bar(ax, x0 + width * 0.04, y0 + (y1 - y0) * 0.05, width / 5, 7 * k, pt_m)
+    size = (y1 - y0) * 0.07
+    angle = _north_angle(crs, x1 - width * 0.05, y1 - (y1 - y0) * 0.09)
+    _north_arrow(ax, x1 - width * 0.05, y1 - (y1 - y0) * 0.09, size, angle,
+                 label=_WORDS[lang]["north"], fs=9 * k)  # fmt: skip
+
+
+def _bounds(project: Project, analysis: SiteAnalysis) -> tuple[float, float, float, float]:
+    crs = project.metric_crs()
+    frames = [f for n in ("compound", "buildings") if (f := _layer(project, n, crs)) is not None]
+    if len(analysis.sites):
+        frames.append(analysis.sites.to_crs(crs))
+    x0, y0, x1, y1 = np.array([f.total_bounds for f in frames]).T
+    return float(x0.min()), float(y0.min()), float(x1.max()), float(y1.max())
+
+
+def _fit(
+    bounds: Sequence[float], box_w: float, box_h: float, pad: float, *, round_scale: bool = True
+) -> tuple[Any, float]:
+    """Extent (metres) filling a `box_w` x `box_h` mm box around `bounds`, at 1:n.
+
+    With `round_scale`, n is rounded up to a multiple of 25 (below 1:1000),
+    250 (below 1:10,000) ...
+    """
+    x0, y0, x1, y1 = bounds
+    need = max((x1 - x0) * (1 + 2 * pad) / box_w, (y1 - y0) * (1 + 2 * pad) / box_h, 1e-3)
+    denominator = need * 1000
+    if round_scale:
+        step = 10 ** math.floor(math.log10(denominator)) / 4
+        denominator = math.ceil(denominator / step - 1e-9) * step
+    half_w, half_h = box_w * denominator / 2000, box_h * denominator / 2000
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return (cx - half_w, cy - half_h, cx + half_w, cy + half_h), denominator
+
+
+def _legend_handles(
+    project: Project, analysis: SiteAnalysis, lang: str, *, short: bool = False
+) -> list[Any]:
+    """Legend entries for what the map shows; `short`: site types, fire lane, corners only."""
+    words = _WORDS[lang]
+
+    def text(key: str) -> str:
+        return t_or(f"map.{key}", lang, key)
+
+    def kinds(layer: str) -> set[str]:
+        frame = project.layers.get(layer)
+        return set(frame["kind"].astype(str)) if frame is not None and "kind" in frame else set()
+
+    handles: list[Any] = []
+    if not short:
+        handles.append(Line2D([], [], color=_COMPOUND_STYLE["color"], lw=2, label=text("compound")))
+        if project.layers.get("microgrids") is not None:
+            handles.append(Patch(fc=_PASTELS[0], ec="#78909c", ls="--", label=text("microgrids")))
+        handles.append(Patch(fc=_BUILDING_STYLE["fillColor"], ec=_BUILDING_STYLE["color"],
+                             label=text("buildings")))  # fmt: skip
+    for kind in (k for k in _SPACE_STYLES if k in kinds("spaces")):
+        if short and kind not in ("golden_corner", "neglected"):
+            continue
+        st = _SPACE_STYLES[kind]
+        hatch = st["fillColor"].startswith("url(")
+        handles.append(Patch(fc="#efe3d3" if hatch else st["fillColor"], ec=st["color"],
+                             hatch="////" if hatch else None, label=text(kind)))  # fmt: skip
+    for kind in (k for k in _PATH_STYLES if k in kinds("paths")):
+        if short and kind != "fire_lane":
+            continue
+        st = _PATH_STYLES[kind]
+        label = text(kind) if kind != "fire_lane" or short else words["fire_band"]
+        handles.append(Line2D([], [], color=st["color"], lw=st["weight"] * 0.6, label=label,
+                              ls=(0, (4, 2)) if "dashArray" in st else "-"))  # fmt: skip
+    sites = analysis.sites
+    if len(sites):
+        present = set(sites["site_type"].astype(str))
+        for kind, c in _site_colours(project, sites).items():
+            if kind in present:
+                label = _type_label(project, kind, lang)
+                handles.append(Patch(fc=c + "99", ec=c, lw=1.5, label=label))
+        if not short:
+            handles.append(Patch(fc="#ffffff", ec="#546e7a", ls="--", lw=1.2,
+                                 label=words["proposed"]))  # fmt: skip
+            handles.append(Line2D([], [], ls="", marker="o", ms=11, mfc="white", mec="#546e7a",
+                                  mew=1.5, label=words["badge"]))  # fmt: skip
+    return handles
+
+
+# --- the table ------------------------------------------------------------------------
+
+
+def _table_rows(project: Project, props: pd.DataFrame, lang: str, compact: bool) -> list[list]:
+    """Cells of each proposal; `compact` puts the capacity under the name."""
+    rows = []
+    for _, p in props.iterrows():
+        unit = _unit(str(p["capacity_unit"]), lang)
+        capacity = f"{_fmt(p['capacity'], 'd')} {unit}"
+        name = _name(p, lang) or str(p["site_id"])
+        kind = _type_label(project, str(p["site_type"]), lang)
+        below = [kind] if kind != name else []
+        below += [capacity] if compact else []
+        rows.append([
+            p["letter"],
+            f"{name}\n{' · '.join(below)}".strip(),
+            _fmt(p["area_m2"]),
+            capacity,
+            _fmt(p["cost_cny"]),
+            _fmt(p["per_household_cny"]),
+            f"{_fmt(p['households_served'])} / {_fmt(p['households_adjacent'])}",
+            str(int(p["checks_failed"])),
+        ])  # fmt: skip
+    return rows
+
+
+def _draw_table(
+    ax: Axes,
+    project: Project,
+    analysis: SiteAnalysis,
+    props: pd.DataFrame,
+    *,
+    lang: str,
+    widths: Sequence[float],
+    columns: Sequence[int],
+    row_h: float,
+    fs: float,
+    max_rows: int,
+) -> float:
+    """Draw the proposals table in an axes measured in mm (y down); return its height."""
+    words = _WORDS[lang]
+    header = [words[k] for k in ("letter", "proposal", "area", "capacity", "cost", "per_hh",
+                                 "served", "failed")]  # fmt: skip
+    rows = _table_rows(project, props, lang, compact=1 in columns and 3 not in columns)
+    shown, hidden = rows[:max_rows], len(rows) - max_rows
+    if len(rows) > 1:
+        area, cost = _fmt(props["area_m2"].sum()), _fmt(props["cost_cny"].sum())
+        failed = str(int(props["checks_failed"].sum()))
+        shown.append(["", words["total"], area, "", cost, "", "", failed])
+    colours = _site_colours(project, analysis.sites)
+    xs = np.concatenate([[0], np.cumsum(widths)])
+    head_h = row_h * 1.05
+    ax.add_patch(Rectangle((0, 0), xs[-1], head_h, fc=_INK, ec="none"))
+    for j, col in enumerate(columns):
+        right = col >= 2
+        ax.text(xs[j + 1] - 1.2 if right else xs[j] + 1.2, head_h / 2, header[col],
+                ha="right" if right else "left", va="center", fontsize=fs * 0.85,
+                multialignment="right" if right else "left", color="white",
+                fontweight="bold", linespacing=1.05)  # fmt: skip
+    y = head_h
+    for i, row in enumerate(shown):
+        is_total = len(rows) > 1 and i == len(shown) - 1
+        if i % 2 == 1 or is_total:
+            ax.add_patch(Rectangle((0, y), xs[-1], row_h, fc="#eceff1", ec="none"))
+        for j, col in enumerate(columns):
+            value = row[col]
+            if col == 0 and value:
+                c = colours.get(str(props.iloc[i]["site_type"]), _INK)
+                ax.text((xs[j] + xs[j + 1]) / 2, y + row_h / 2, value, ha="center", va="center",
+                        fontsize=fs * 1.1, fontweight="bold", color=c,
+                        bbox={"boxstyle": "circle,pad=0.25", "fc": "white", "ec": c,
+                              "lw": 1.2})  # fmt: skip
+            elif col == 1:
+                name, _, kind = value.partition("\n")
+                ax.text(xs[j] + 1.2, y + row_h * (0.36 if kind else 0.5), name, ha="left",
+                        va="center", fontsize=fs, color=_INK,
+                        fontweight="bold" if is_total else "normal")  # fmt: skip
+                if kind:
+                    ax.text(xs[j] + 1.2, y + row_h * 0.74, kind, ha="left", va="center",
+                            fontsize=fs * 0.8, color=_GREY)  # fmt: skip
+            else:
+                red = col == 7 and value not in ("0", "")
+                ax.text(xs[j + 1] - 1.2, y + row_h / 2, value, ha="right", va="center",
+                        fontsize=fs, color=_RED if red else _INK,
+                        fontweight="bold" if red or is_total else "normal")  # fmt: skip
+        y += row_h
+    ax.plot([0, xs[-1]], [y, y], color=_INK, lw=0.8)
+    if not rows:
+        ax.text(1.2, y + row_h / 2, words["none"], ha="left", va="center", fontsize=fs,
+                color=_GREY)  # fmt: skip
+        y += row_h
+    if hidden > 0:
+        ax.text(1.2, y + row_h * 0.4, words["more"].format(n=hidden), ha="left", va="center",
+                fontsize=fs * 0.85, color=_GREY)  # fmt: skip
+        y += row_h * 0.8
+    return y
+
+
+def _notes(project: Project, props: pd.DataFrame, lang: str, *, width: int) -> list[tuple]:
+    """(text, colour) lines under the table: failed checks, then how to read it."""
+    words = _WORDS[lang]
+    lines: list[tuple[str, str]] = []
+    failed = _check_lines(props, lang)
+    if failed:
+        lines.append((words["checks"] + ("：" if lang == "zh" else ":"), _RED))
+        for letter, message in failed[:8]:
+            lines += [(f"  {letter}  {part}", _RED) for part in _wrap(message, width - 5)]
+        if len(failed) > 8:
+            lines.append((words["more"].format(n=len(failed) - 8), _RED))
+    multiple = project.settings.funding.subsidy_multiple.value
+    for note in (words["note_hh"], words["note_fund"].format(m=multiple), words["note_cost"]):
+        lines += [(part, _GREY) for part in _wrap(note, width)]
+    return lines
+
+
+# --- the sheets -----------------------------------------------------------------------
+
+
+def _title(project: Project, lang: str) -> tuple[str, str, str]:
+    """(compound name in `lang`, ``改造方案 / Renovation proposals``, the other name)."""
+    compound = project.layers.get("compound")
+    row = compound.iloc[0] if compound is not None and len(compound) else {}
+    name = _name(row, lang) or project.name
+    other = _name(row, "en" if lang == "zh" else "zh")
+    words = _WORDS[lang]
+    return name, f"{words['title']} / {words['subtitle']}", "" if other == name else other
+
+
+def _subtitle(project: Project, other_name: str, lang: str, date: dt.date) -> str:
+    compound = project.layers.get("compound")
+    row = compound.iloc[0] if compound is not None and len(compound) else {}
+    summary = project.summary()
+    bits = [other_name] if other_name else []
+    address = row.get("address") if hasattr(row, "get") else None
+    if isinstance(address, str) and address.strip():
+        bits.append(address)
+    buildings = summary["layers"].get("buildings", 0)
+    if lang == "zh":
+        bits.append(f"{buildings} 栋楼  {summary['households']} 户")
+    else:
+        bits.append(f"{buildings} buildings, {summary['households']} households")
+    bits.append(f"{_WORDS[lang]['date']} {date.isoformat()}")
+    return "  ·  ".join(bits)
+
+
+def _save(fig: Figure, fmt: str, dpi: float, title: str) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "pdf":
+        meta = {"Title": title, "Creator": f"gridgis {__version__}"}
+    else:
+        meta = {"Title": title, "Software": f"gridgis {__version__}"}
+    fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta, facecolor="white")
+    return buf.getvalue()
+
+
+def _prepare(
+    project: Project, analysis: SiteAnalysis | None, lang: str
+) -> tuple[SiteAnalysis, gpd.GeoDataFrame]:
+    if lang not in LANGS:
+        raise GridGISError(f"lang must be one of {LANGS}, got {lang!r}")
+    analysis = analysis if analysis is not None else analyze_sites(project)
+    return analysis, proposals(analysis)
+
+
+def _funding_lines(props: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
+    """The proposals' cost split, (label, amount) a source (empty without proposals)."""
+    if not len(props):
+        return []
+    yuan = "元" if lang == "zh" else " CNY"
+    parts = [("cost_sum", "cost_cny"), ("residents", "residents_cny"), ("subsidy", "subsidy_cny"),
+             ("other", "other_cny")]  # fmt: skip
+    out = []
+    for key, column in parts:
+        if column in props and (key != "other" or props[column].sum() > 0):
+            out.append((_WORDS[lang][key], f"{_fmt(props[column].sum())}{yuan}"))
+    return out
+
+
+def map_sheet(
+    project: Project,
+    analysis: SiteAnalysis | None = None,
+    *,
+    fmt: str = "pdf",
+    lang: str = "zh",
+    size: str = "a3",
+    dpi: float = 150,
+    date: dt.date | None = None,
+) -> bytes:
+    """A landscape map sheet of the proposals, to print or pin up at a residents' meeting.
+
+    Title, compound, date, the map at a round scale with north arrow, scale
+    bar and legend, the proposals lettered on the map, a table of their
+    type, area, capacity, cost, cost per household, households served and
+    adjacent and failed checks (listed under it), and the funding split.
+
+    Parameters
+    ----------
+    project
+        The compound.
+    analysis
+        Default: ``analyze_sites(project)``.
+    fmt
+        ``"pdf"`` (fonts embedded) or ``"png"``.
+    lang
+        ``"zh"`` or ``"en"``.
+    size
+        ``"a3"`` (420 x 297 mm) or ``"a4"`` (297 x 210 mm), landscape.
+    dpi
+        Resolution of a PNG (150: 2480 x 1754 px on A3).
+    date
+        Printed on the sheet; default today.
+
+    Returns
+    -------
+    bytes
+        The PDF or PNG file.
+    """
+    if fmt not in ("pdf", "png"):
+        raise GridGISError(f"fmt must be 'pdf' or 'png', got {fmt!r}")
+    if size not in SIZES:
+        raise GridGISError(f"size must be one of {tuple(SIZES)}, got {size!r}")
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 30 <= dpi <= 600:
+        raise GridGISError(f"dpi must be a number from 30 to 600, got {dpi!r}")
+    analysis, props = _prepare(project, analysis, lang)
+    words = _WORDS[lang]
+    W, H = SIZES[size]
+    k = W / 420.0  # laid out on A3 in mm, scaled
+
+    def box(x: float, y: float, w: float, h: float) -> list[float]:  # A3 mm from bottom left
+        return [x / 420, y / 297, w / 420, h / 297]
+
+    with _style():
+        fig = Figure(figsize=(W * _MM, H * _MM))
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        name, heading, other = _title(project, lang)
+        title = f"{name} · {heading}"
+        fig.text(12 / 420, 1 - 19 / 297, title, fontsize=21 * k, fontweight="bold", color=_INK)
+        subtitle = _subtitle(project, other, lang, date or dt.date.today())
+        fig.text(12 / 420, 1 - 28 / 297, subtitle, fontsize=10 * k, color=_GREY)
+        fig.add_artist(Line2D([12 / 420, 408 / 420], [1 - 33 / 297] * 2, color=_INK, lw=1.2 * k))
+        map_w, map_h = 246.0, 237.0
+        extent, denominator = _fit(_bounds(project, analysis), map_w * k, map_h * k, 0.03)
+        ax = fig.add_axes(box(12, 20, map_w, map_h))
+        _draw_map(ax, project, analysis, props, lang=lang, k=k, extent=extent)
+        ax.text(0.985, 0.012, words["scale"].format(n=f"{denominator:,.0f}"),
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=7 * k, color=_GREY,
+                path_effects=_HALO)  # fmt: skip
+
+        # right column, in mm from its top (y down): legend, table, notes, funding
+        col_x, col_w, col_h = 268.0, 140.0, 237.0
+        col = fig.add_axes(box(col_x, 20, col_w, col_h))
+        col.axis("off")
+        col.set(xlim=(0, col_w), ylim=(col_h, 0))
+        col.text(0, 3, words["legend"], fontsize=11 * k, fontweight="bold", color=_INK,
+                 va="center")  # fmt: skip
+        legend = col.legend(handles=_legend_handles(project, analysis, lang), loc="upper left",
+                            bbox_to_anchor=(0, 1 - 8 / col_h), ncol=2, frameon=False,
+                            fontsize=7.8 * k, handlelength=2.4, handleheight=1.3,
+                            labelspacing=0.55, columnspacing=1.2, borderaxespad=0)  # fmt: skip
+        bottom = legend.get_window_extent(renderer).y0 / fig.dpi / _MM / k  # A3 mm from bottom
+        y = (20 + col_h) - bottom + 9
+        col.text(0, y, words["table"], fontsize=11 * k, fontweight="bold", color=_INK,
+                 va="center")  # fmt: skip
+        y += 5
+        rows_fit = max(3, int((col_h - y - 60) // 9))
+        tab = fig.add_axes(box(col_x, 20, col_w, col_h - y))
+        tab.axis("off")
+        tab.set(xlim=(0, col_w), ylim=(col_h - y, 0))
+        y_tab = _draw_table(tab, project, analysis, props, lang=lang, row_h=9.0, fs=7.6 * k,
+                            widths=(9, 38, 12, 15, 16, 16, 21, 13), columns=range(8),
+                            max_rows=rows_fit)  # fmt: skip
+        y_tab += 5
+        for line, colour in _notes(project, props, lang, width=80):
+            tab.text(0, y_tab, line, fontsize=6.8 * k, color=colour, va="top")
+            y_tab += 3.5
+        if funding := _funding_lines(props, lang):
+            y_tab += 3
+            tab.text(0, y_tab, words["funding"], fontsize=8.5 * k, fontweight="bold",
+                     color=_INK, va="top")  # fmt: skip
+            for label, amount in funding:
+                y_tab += 4.6
+                tab.text(2, y_tab, label, fontsize=7.6 * k, color=_INK, va="top")
+                tab.text(60, y_tab, amount, fontsize=7.6 * k, color=_INK, va="top", ha="right")
+        crs = project.metric_crs()
+        source = project.path.name if project.path else project.name
+        foot = (f"{words['data']}: {source}  ·  {words['crs']}: {crs.name} ({crs.to_string()})"
+                f"  ·  gridgis {__version__}")  # fmt: skip
+        fig.text(12 / 420, 10 / 297, foot, fontsize=6.5 * k, color=_GREY)
+        return _save(fig, fmt, dpi, title)
+
+
+def share_png(
+    project: Project,
+    analysis: SiteAnalysis | None = None,
+    *,
+    lang: str = "zh",
+    date: dt.date | None = None,
+) -> bytes:
+    """A PNG for chat groups: 1080 px wide, large type, the map and a compact table.
+
+    The height follows the compound's shape and the number of proposals,
+    between 1080 (square) and 1920 px; at most `SHARE_ROWS` proposals are
+    listed (the rest are counted and left to the A3 sheet).
+
+    Parameters
+    ----------
+    project
+        The compound.
+    analysis
+        Default: ``analyze_sites(project)``.
+    lang
+        ``"zh"`` or ``"en"``.
+    date
+        Shown under the title; default today.
+
+    Returns
+    -------
+    bytes
+        The PNG file.
+    """
+    analysis, props = _prepare(project, analysis, lang)
+    dpi = 150
+    W = SHARE_WIDTH / dpi / _MM  # 182.9 mm; type in points reads large on a phone
+    k = 1.45
+    failed = _check_lines(props, lang)
+    n_rows = min(len(props), SHARE_ROWS) + (len(props) > 1) + (len(props) > SHARE_ROWS or 0)
+    table_h = 12 + 12 * max(n_rows, 1) + 5.5 * min(len(failed), 4) + 6
+    bounds = _bounds(project, analysis)
+    aspect = (bounds[3] - bounds[1]) / max(bounds[2] - bounds[0], 1e-9)
+    map_w = W - 10
+    map_h = float(np.clip(map_w * aspect * 1.08, 0.6 * map_w, 1.1 * map_w))
+    head_h, legend_h = 27.0, 9.0
+    H = float(np.clip(head_h + map_h + legend_h + table_h + 4, W, W * 16 / 9))
+    map_h = H - head_h - legend_h - table_h - 4
+    with _style():
+        fig = Figure(figsize=(W * _MM, H * _MM))
+        name, heading, _ = _title(project, lang)
+        title = f"{name} · {heading}"
+        fig.text(7 / W, 1 - 13 / H, name, fontsize=20, fontweight="bold", color=_INK)
+        fig.text(7 / W, 1 - 21.5 / H, f"{heading}  ·  {date or dt.date.today()}", fontsize=11,
+                 color=_GREY)  # fmt: skip
+        extent, _ = _fit(bounds, map_w, map_h, 0.03, round_scale=False)
+        ax = fig.add_axes([5 / W, 1 - (head_h + map_h) / H, map_w / W, map_h / H])
+        _draw_map(ax, project, analysis, props, lang=lang, k=k, extent=extent, badge_pt=11,
+                  grid_labels=False)  # fmt: skip
+        handles = _legend_handles(project, analysis, lang, short=True)
+        fig.legend(handles=handles, loc="center left", ncol=len(handles), frameon=False,
+                   bbox_to_anchor=(4 / W, 1 - (head_h + map_h + legend_h / 2) / H), fontsize=9,
+                   handlelength=1.8, columnspacing=1.0, handletextpad=0.5)  # fmt: skip
+        top = head_h + map_h + legend_h
+        tab = fig.add_axes([5 / W, 0, map_w / W, (H - top) / H])
+        tab.axis("off")
+        tab.set(xlim=(0, map_w), ylim=(H - top, 0))
+        y = _draw_table(tab, project, analysis, props, lang=lang, row_h=12.0, fs=10,
+                        widths=(11, 55, 26, 25, 34, 21.9), columns=(0, 1, 4, 5, 6, 7),
+                        max_rows=SHARE_ROWS)  # fmt: skip
+        y += 2
+        for letter, message in failed[:4]:
+            tab.text(1, y, f"{letter}  {message}", fontsize=9, color=_RED, va="top")
+            y += 5.5
+        return _save(fig, "png", dpi, title)
+
+
+# --- the offline HTML map -------------------------------------------------------------
+
+_PANEL = """
+{% macro header(this, kwargs) %}
+<style>
+.gridgis-badge { background: none; border: none; }
+.gridgis-badge span { display: flex; align-items: center; justify-content: center;
+  width: 26px; height: 26px; border-radius: 50%; background: #fff; border: 3px solid;
+  font: 700 16px/1 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.35); box-sizing: border-box; }
+.gridgis-proposals { background: rgba(255,255,255,.95); padding: 8px 10px; border-radius: 6px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 300px; max-height: 60vh; overflow: auto;
+  font-size: 13px; line-height: 1.35; color: #263238; }
+.gridgis-proposals summary { font-weight: 700; font-size: 15px; cursor: pointer; }
+.gridgis-proposals .row { display: flex; gap: 8px; margin-top: 6px; align-items: flex-start; }
+.gridgis-proposals .row span.b { flex: none; width: 22px; height: 22px; border-radius: 50%;
+  border: 2px solid; display: flex; align-items: center; justify-content: center;
+  font-weight: 700; box-sizing: border-box; }
+.gridgis-proposals small { color: #546e7a; }
+.gridgis-proposals .warn { color: #c62828; }
+@media (max-width: 600px) { .gridgis-proposals { max-width: 52vw; font-size: 12px; } }
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function() {
+  var panel = L.control({position: "topleft"});
+  panel.onAdd = function() {
+    var div = L.DomUtil.create("div", "gridgis-proposals");
+    div.innerHTML = {{ this.panel_html|tojson }};
+    if (window.innerWidth < 600) { div.firstChild.removeAttribute("open"); }
+    L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
+    return div;
+  };
+  panel.addTo({{ this._parent.get_name() }});
+})();
+{% endmacro %}
+"""
+
+
+class _ProposalPanel(MacroElement):
+    """A list of the lettered proposals (static, escaped HTML)."""
+
+    _template = Template(_PANEL)
+
+    def __init__(self, panel_html: str) -> None:
+        super().__init__()
+        self._name = "GridgisProposals"
+        self.panel_html = panel_html
+
+
+def _panel_html(project: Project, props: pd.DataFrame, lang: str) -> str:
+    words = _WORDS[lang]
+    esc = html.escape
+    colours = _site_colours(project, props)
+    rows = []
+    for _, p in props.iterrows():
+        c = colours[str(p["site_type"])]
+        unit = _unit(str(p["capacity_unit"]), lang)
+        cost = "造价" if lang == "zh" else "cost"
+        yuan = " 元" if lang == "zh" else " CNY"
+        each = "每户" if lang == "zh" else "per household"
+        detail = (f"{_type_label(project, str(p['site_type']), lang)} · {_fmt(p['capacity'], 'd')}"
+                  f" {unit} · {cost} {_fmt(p['cost_cny'])}{yuan} · {each} "
+                  f"{_fmt(p['per_household_cny'])}{yuan}")  # fmt: skip
+        warn = ""
+        if int(p["checks_failed"]):
+            n = int(p["checks_failed"])
+            warn = f'<br><small class="warn">{esc(words["checks"])}: {n}</small>'
+        rows.append(
+            f'<div class="row"><span class="b" style="color:{c};border-color:{c}">'
+            f"{esc(p['letter'])}</span><span>{esc(_name(p, lang) or str(p['site_id']))}<br>"
+            f"<small>{esc(detail)}</small>{warn}</span></div>"
+        )
+    body = "".join(rows) or f"<small>{esc(words['none'])}</small>"
+    return f"<details open><summary>{esc(words['table'])}</summary>{body}</details>"
+
+
+def _vendor_root() -> Path:
+    return Path(__file__).resolve().parents[1] / VENDOR_DIR
+
+
+def _read_asset(url: str, root: Path) -> Path:
+    prefix = VENDOR_URL + "/"
+    if not url.startswith(prefix):
+        raise GridGISError(f"cannot inline {url!r}: only {prefix}... assets have local copies")
+    path = root / url[len(prefix) :]
+    if not path.is_file():
+        raise GridGISError(
+            f"{path} is missing: run ./dev setup (npm) to install the map's scripts into "
+            f"{VENDOR_DIR}; the offline HTML map inlines them"
+        )
+    return path
+
+
+def _inline_css(path: Path) -> str:
+    """The stylesheet with its relative images (Leaflet's layer icons) as data: URIs."""
+    mime = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}
+
+    def data_uri(m: re.Match[str]) -> str:
+        ref = m.group(2)
+        target = path.parent / ref
+        if ref.startswith(("#", "data:", "http:", "https:")) or not target.is_file():
+            return m.group(0)
+        payload = base64.b64encode(target.read_bytes()).decode("ascii")
+        return f"url(data:{mime.get(target.suffix, 'application/octet-stream')};base64,{payload})"
+
+    return re.sub(r"url\((['\"]?)([^'\")]+)\1\)", data_uri, path.read_text(encoding="utf-8"))
+
+
+def _inline(page: str, root: Path) -> str:
+    def script(m: re.Match[str]) -> str:
+        code = _read_asset(m.group(1), root).read_text(encoding="utf-8")
+        return "<script>" + code.replace("</script", "<\\/script") + "</script>"
+
+    def style(m: re.Match[str]) -> str:
+        css = _inline_css(_read_asset(m.group(1), root))
+        return "<style>" + css.replace("</style", "<\\/style") + "</style>"
+
+    page = re.sub(r'<script src="([^"]+)"></script>', script, page)
+    page = re.sub(r'<link rel="stylesheet" href="([^"]+)"\s*/?>', style, page)
+    if left := re.search(r"<(?:script|link)\b[^>]*\b(?:src|href)=[^>]*>", page):
+        raise GridGISError(f"the offline HTML map still loads {left.group(0)!r}")
+    return page
+
+
+def standalone_html(
+    project: Project,
+    analysis: SiteAnalysis | None = None,
+    *,
+    lang: str = "zh",
+    vendor_dir: str | os.PathLike[str] | None = None,
+) -> str:
+    """One self-contained HTML map (no internet needed) with the proposals lettered.
+
+    It is `gridgis.mapview.project_map` (no tiles) plus letter badges and a
+    list of the proposals, with Leaflet, jQuery and their stylesheets
+    inlined from the npm copies in ``static/vendor`` (``./dev setup``).
+
+    Parameters
+    ----------
+    project
+        The compound.
+    analysis
+        Default: ``analyze_sites(project)``.
+    lang
+        ``"zh"`` or ``"en"``.
+    vendor_dir
+        Where the npm packages are; default ``static/vendor/node_modules`` of
+        this source tree.
+
+    Returns
+    -------
+    str
+        The HTML page.
+
+    Raises
+    ------
+    GridGISError
+        The vendor scripts are not installed (run ``./dev setup``).
+    """
+    analysis, props = _prepare(project, analysis, lang)
+    m = project_map(project, lang=lang, basemap="none")
+    if len(props):
+        colours = _site_colours(project, props)
+        points = props.to_crs(project.metric_crs()).geometry.map(_label_point)
+        points = gpd.GeoSeries(points, crs=project.metric_crs()).to_crs(4326)
+        for idx, pt in points.items():
+            c = colours[str(props.at[idx, "site_type"])]
+            badge = f'<span style="color:{c};border-color:{c}">{props.at[idx, "letter"]}</span>'
+            tip = f"{props.at[idx, 'letter']}  {_name(props.loc[idx], lang)}"
+            folium.Marker(
+                [round(pt.y, 7), round(pt.x, 7)],
+                icon=folium.DivIcon(
+                    html=badge, icon_size=(26, 26), icon_anchor=(13, 13), class_name="gridgis-badge"
+                ),
+                tooltip=folium.Tooltip(html.escape(tip)),
+            ).add_to(m)
+    _ProposalPanel(_panel_html(project, props, lang)).add_to(m)
+    localize_assets(m)
+    name, heading, _ = _title(project, lang)
+    m.get_root().title = html.escape(f"{name} · {heading}")
+    root = Path(vendor_dir) if vendor_dir is not None else _vendor_root()
+    return _inline(m.get_root().render(), root)
+
+
+# --- writing files --------------------------------------------------------------------
+
+
+def export_sheet(
+    project: Project,
+    path: str | os.PathLike[str],
+    *,
+    fmt: str | None = None,
+    lang: str = "zh",
+    analysis: SiteAnalysis | None = None,
+) -> Path:
+    """Write a sheet atomically: ``pdf``/``png`` (A3), ``share`` (chat PNG) or ``html``.
+
+    `fmt` defaults to the file's suffix (``.pdf``, ``.png``, ``.html``).
+    """
+    target = Path(path)
+    if fmt is None:
+        fmt = {".pdf": "pdf", ".png": "png", ".html": "html", ".htm": "html"}.get(
+            target.suffix.lower()
+        )
+        if fmt is None:
+            raise GridGISError(
+                f"cannot tell the format of {str(target)!r}: pass one of {FORMATS} or name the "
+                "file .pdf, .png or .html"
+            )
+    if fmt not in FORMATS:
+        raise GridGISError(f"format must be one of {FORMATS}, got {fmt!r}")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ProjectError(f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist")
+    if fmt == "html":
+        data = standalone_html(project, analysis, lang=lang).encode("utf-8")
+    elif fmt == "share":
+        data = share_png(project, analysis, lang=lang)
+    else:
+        data = map_sheet(project, analysis, fmt=fmt, lang=lang)
+    tmp = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"  # not mkstemp: keep the umask
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ProjectError(f"could not write {str(target)!r}: {exc}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return target
