@@ -42,7 +42,7 @@ def main() -> None:
         sheds = int((found["suggested_site_type"] == "parking_shed").sum())
         print(f"buildings={n:>6} compounds={len(project.layers['compound']):>5} "
               f"candidates={len(found):>6} (corner {kinds.get('corner', 0)}, edge "
-              f"{kinds.get('edge', 0)}, open {kinds.get('open', 0)}; shed-able {sheds}) "
+              f"{kinds.get('edge', 0)}, open {kinds.get('open', 0)}; sheds {sheds}) "
               f"best {times[n]:.2f} s of {args.repeat} ({', '.join(f'{r:.2f}' for r in runs)}) "
               f"= {1000 * times[n] / n:.2f} ms per building")  # fmt: skip
     small, large = min(times), max(times)

@@ -3,18 +3,22 @@
 `find_corners` takes each compound polygon and removes
 
 - buildings, grown by ``corners.building_clearance_m`` (a walkway and drip
-  line; a modest 2 m by default, not the 6 m shed setback, which would rule
-  out gardens: each candidate reports ``nearest_building_m`` instead, and a
+  line: a modest 2 m by default, not the 6 m shed setback, which would rule
+  out gardens; each candidate reports ``nearest_building_m`` instead, and a
   shed is suggested only where it meets ``rules.shed_setback_from_openings_m``);
 - fire lanes, kept ``rules.fire_lane_clear_width_m`` wide (or their
   ``width_m`` when wider; polygon lanes as drawn);
 - other paths by their ``width_m`` (``corners.path_width_fallback_m`` when
   missing; polygon paths as drawn);
-- existing sites.
+- existing sites (except those with ``status`` rejected).
 
-What is left is opened by half ``corners.min_width_m`` (so every candidate is
-at least that wide, and necks narrower than that split it), cut into parts,
-and parts of at least ``corners.min_area_m2`` are the candidates. Each is a
+What is left is cut along the buildings' facades (their clearance edges) and
+the flat ends of paths, each extended until it meets the wall or another
+obstacle: the lines a planner reads a site plan by. Pieces thinner than
+``corners.min_width_m`` or smaller than ``corners.min_area_m2`` merge into the
+neighbour they share most edge with; non-convex pieces are opened by half the
+minimum width (necks narrower than that split them); pieces of at least the
+minimum area and width are the candidates. Each is a
 
 - ``corner``: hard sides (the compound boundary, or a building's clearance)
   in two directions at least 30 degrees apart, each at least
@@ -27,14 +31,16 @@ and parts of at least ``corners.min_area_m2`` are the candidates. Each is a
 
 The score is the weighted mean (``corners.weight_*``) of usable area
 (``min(area, useful_area_m2) / useful_area_m2``), compactness (area / minimum
-rotated rectangle area: 1 for a rectangle) and households within
-``corners.reach_m`` (straight line, `gridgis.households.served_households`)
-relative to the best candidate; rank 1 is the best. The suggested site type is
-the first of ``corners.suggest_types`` whose minimum area and width the
-candidate meets; a type with the ``bike_stalls`` rule also needs the shed
-setback and at least one stall, and ``bikes`` is then its `gridgis.layout`
-count. `compare_spaces` shows what the survey found (``spaces`` of kind
-golden_corner or neglected) beside what the tool found, and what took the rest.
+rotated rectangle area: 1 for a rectangle) and the households of the same
+compound within ``corners.reach_m`` (straight line, edge to edge), each
+weighted ``1 - distance / reach_m`` and taken relative to the best candidate;
+rank 1 is the best. The suggested site type is the first of
+``corners.suggest_types`` whose minimum area and width the candidate meets; a
+type with the ``bike_stalls`` rule also needs the shed setback and at least
+one stall, and ``bikes`` is then its `gridgis.layout` count. `compare_spaces`
+shows what the survey found (``spaces`` of kind golden_corner or neglected)
+beside what the tool found, and what took the rest; `candidate_to_site`
+adopts a candidate as a site.
 
 Examples
 --------
@@ -186,8 +192,9 @@ def _zones(project: Project, settings: Settings) -> _Zones:
     if paths is not None:
         g = paths.geometry.to_numpy()
         kind = paths["kind"].astype(str).to_numpy() if "kind" in paths else np.full(len(g), "")
-        width = pd.to_numeric(paths.get("width_m"), errors="coerce")
-        width = np.full(len(g), np.nan) if width is None else width.to_numpy(dtype=float)
+        width = np.full(len(g), np.nan)
+        if "width_m" in paths:
+            width = pd.to_numeric(paths["width_m"], errors="coerce").to_numpy(dtype=float)
         lane = kind == "fire_lane"
         clear = settings.rules.fire_lane_clear_width_m.value
         fallback = settings.corners.path_width_fallback_m.value
@@ -199,6 +206,8 @@ def _zones(project: Project, settings: Settings) -> _Zones:
         what += np.where(lane, "fire_lane", "path").tolist()
         ids.append(_ids(paths, "path_id"))
     sites = _metric(project, "sites", crs)
+    if sites is not None and "status" in sites:  # a rejected site frees its ground again
+        sites = sites[sites["status"].astype(str).str.strip().str.lower() != "rejected"]
     if sites is not None:
         geoms.append(sites.geometry.to_numpy())
         what += ["site"] * len(sites)
@@ -381,7 +390,17 @@ def _split(
     )
     # the outline, broken where rays end on it (and where they start, if not at a vertex)
     k = len(a)
-    sp, ss = tree.query(shapely.points(start), predicate="dwithin", distance=1e-7)
+    # starts are zone corners, nearly always outline vertices already; search the rest
+    vertex = np.column_stack([np.round(a, 6), seg_owner])
+    probe = np.column_stack([np.round(start, 6), owner])
+    known = np.unique(vertex, axis=0)
+    at = np.searchsorted(
+        known.view([("", float)] * 3).ravel(), probe.view([("", float)] * 3).ravel()
+    )
+    at = np.minimum(at, len(known) - 1)
+    loose = np.flatnonzero(~(known[at] == probe).all(axis=1))
+    sp, ss = tree.query(shapely.points(start[loose]), predicate="dwithin", distance=1e-7)
+    sp = loose[sp]
     sp, ss = sp[owner[sp] == seg_owner[ss]], ss[owner[sp] == seg_owner[ss]]
     d = b[ss] - a[ss]
     along = ((start[sp] - a[ss]) * d).sum(axis=1) / np.maximum((d * d).sum(axis=1), 1e-18)

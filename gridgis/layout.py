@@ -275,7 +275,7 @@ def rectangle_stalls(
     --------
     >>> from gridgis.settings import default_settings
     >>> rectangle_stalls([20, 30], [6.2, 12.5], settings=default_settings())["count"].tolist()
-    [50, 140]
+    [50, 150]
     """
     ru = _rules(settings, aisle_m)
     a = np.atleast_1d(np.asarray(length, dtype=float))
@@ -556,7 +556,8 @@ def layout_stalls(
     ----------
     site_geometry_metric
         The site polygon in a metric CRS (metres); a one-row GeoSeries works too.
-        Parts of a MultiPolygon are laid out one after the other.
+        Parts of a MultiPolygon are laid out one after the other (blocks in
+        different parts are not kept 2 m apart: draw one polygon per shed).
     settings
         Project settings: space size, block limits and gap, aisle width,
         charging ratios (``rules``).
@@ -582,8 +583,8 @@ def layout_stalls(
     >>> from shapely import box
     >>> from gridgis.settings import default_settings
     >>> lay = layout_stalls(box(0, 0, 10, 6), settings=default_settings(), aisle_m=1.5)
-    >>> lay.count, lay.blocks, round(lay.orientation_deg)
-    (24, 2, 0)
+    >>> lay.count, lay.blocks, round(lay.orientation_deg)  # 1.5 m aisle < 2 m gap: one block
+    (24, 1, 0)
     """
     ru = _rules(settings, aisle_m)
     site = _polygon(site_geometry_metric)

@@ -176,6 +176,26 @@ def test_plaza_between_roads_is_open_and_far_from_buildings_can_take_a_shed():
     assert plaza["households_within_reach"] == 56
 
 
+def test_paths_without_width_and_rejected_sites(nook):
+    # a footpath with no width_m is kept 1.5 m wide (corners.path_width_fallback_m)
+    layers = dict(nook.layers)
+    layers["paths"] = _layer(
+        [{"path_id": "L1", "kind": "fire_lane"}, {"path_id": "F1", "kind": "footpath"}],
+        [LineString([(24, -5), (24, 45)]), LineString([(30, 20), (60, 20)])],
+    )
+    found = find_corners(Project(layers=layers))
+    walk = box(30, 19.25, 60, 20.75)
+    assert shapely.area(shapely.intersection(_metric(found).to_numpy(), walk)).max() < 1e-4
+    lane = box(22, -1, 26, 41)  # no width_m: the 4 m rule
+    assert shapely.area(shapely.intersection(_metric(found).to_numpy(), lane)).max() < 1e-4
+    # the site S1 blocks its ground; once rejected, the ground is free again
+    site = box(46, 30, 56, 38)
+    assert _cover(find_corners(nook), site)[0] < 0.01
+    layers = dict(nook.layers)
+    layers["sites"] = nook.layers["sites"].assign(status="rejected")
+    assert _cover(find_corners(Project(layers=layers)), site)[0] > 0.99
+
+
 def test_clearance_comes_from_settings(nook):
     wide = settings_from_toml('[corners]\nbuilding_clearance_m = { value = 6.0, source = "E" }\n')
     found = find_corners(nook, settings=wide)
