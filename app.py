@@ -29,10 +29,16 @@ pages = [
             url_path="map", default=True),
     st.Page("app/page_sites.py", title=t("nav.sites", lang), icon=":material/table_chart:",
             url_path="sites"),
+    st.Page("app/page_corners.py", title=t("nav.corners", lang), icon=":material/auto_awesome:",
+            url_path="corners"),
     st.Page("app/page_data.py", title=t("nav.data", lang), icon=":material/folder_open:",
             url_path="data"),
     st.Page("app/page_settings.py", title=t("nav.settings", lang), icon=":material/tune:",
             url_path="settings"),
+    st.Page("app/page_present.py", title=t("present.nav", lang), icon=":material/co_present:",
+            url_path="present"),
+    st.Page("app/page_votes.py", title=t("votes.nav", lang), icon=":material/how_to_vote:",
+            url_path="votes"),
 ]  # fmt: skip
 page = st.navigation(pages)
 st.title(t("app.title", lang))

@@ -20,6 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -191,11 +192,22 @@ def sites_at(path: Path) -> gpd.GeoDataFrame:
 @functools.lru_cache(maxsize=16)
 def _analysis(path: str, stamp_: tuple[Any, ...], version: int) -> SiteAnalysis:
     project = _project(path, stamp_)
-    return analyze_sites(project, _sites(path, version))
+    return in_analysis_thread(analyze_sites, project, _sites(path, version))
+
+
+# Streamlit runs every rerun in a new thread, and PROJ (under pyproj) sets up a
+# fresh context per thread: the first reprojection in a thread costs about
+# 120 ms. All analysis runs in this one long-lived thread instead.
+_ANALYST = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridgis-analysis")
+
+
+def in_analysis_thread(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Run `fn` in the analysis thread and return its result (or raise its error)."""
+    return _ANALYST.submit(fn, *args, **kwargs).result()
 
 
 _ROWS: OrderedDict[tuple[Any, ...], pd.Series] = OrderedDict()  # per-site metrics
-_ROWS_LOCK = threading.Lock()
+_ROWS_LOCK = threading.RLock()
 _MAX_ROWS = 4096
 _OWN = ("site_id", "site_type", "geometry")  # what a site's metrics depend on
 
@@ -203,6 +215,62 @@ _OWN = ("site_id", "site_type", "geometry")  # what a site's metrics depend on
 def _site_key(site_id: Any, kind: Any, geom: Any) -> str:
     wkb = b"" if geom is None else shapely.to_wkb(geom, hex=False)
     return hashlib.sha1(f"{site_id}|{kind}|".encode() + wkb).hexdigest()
+
+
+_PENDING: dict[tuple[Any, ...], Future[None]] = {}  # analyses under way, by site key
+
+
+def _analyse(project: Project, subset: gpd.GeoDataFrame, keys: list[tuple[Any, ...]]) -> None:
+    """Analyse `subset` and remember each site's metrics (runs in the analysis thread)."""
+    try:
+        rows = analyze_sites(project, subset).sites.drop(columns=list(_OWN))
+        with _ROWS_LOCK:
+            for key, (_, row) in zip(keys, rows.iterrows(), strict=True):
+                _ROWS[key] = row
+            while len(_ROWS) > _MAX_ROWS:
+                _ROWS.popitem(last=False)
+    finally:
+        with _ROWS_LOCK:
+            for key in keys:
+                _PENDING.pop(key, None)
+
+
+def _start(
+    path: Path, project: Project, sites: gpd.GeoDataFrame
+) -> tuple[list[tuple[Any, ...]], set[Future[None]]]:
+    """Keys of `sites`, and the analyses to wait for (started here for new sites)."""
+    s = stamp(path)
+    keys = [
+        (str(path), s, _site_key(i, k, g))
+        for i, k, g in zip(sites["site_id"], sites["site_type"], sites.geometry, strict=True)
+    ]
+    with _ROWS_LOCK:
+        waits = {_PENDING[key] for key in keys if key in _PENDING}
+        missing = [pos for pos, key in enumerate(keys) if key not in _ROWS and key not in _PENDING]
+        if missing:
+            subset = gpd.GeoDataFrame(
+                sites.iloc[missing][list(_OWN)].reset_index(drop=True),
+                geometry="geometry",
+                crs=4326,
+            )
+            todo = [keys[pos] for pos in missing]
+            future = _ANALYST.submit(_analyse, project, subset, todo)
+            for key in todo:
+                _PENDING[key] = future
+            waits.add(future)
+    return keys, waits
+
+
+def prefetch_metrics(path: Path) -> None:
+    """Start analysing the project's new sites now; `site_metrics` will wait for it.
+
+    Called right after a drawing is stored, so the analysis runs while the
+    sidebar and the page are being drawn.
+    """
+    try:
+        _start(path, load_project(path), sites_at(path))
+    except GridGISError:
+        return  # the page reports it
 
 
 def site_metrics(path: Path, project: Project, sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -213,22 +281,9 @@ def site_metrics(path: Path, project: Project, sites: gpd.GeoDataFrame) -> gpd.G
     the new site is analysed (one `analyze_sites` call for all new ones).
     Name, status and notes come from `sites` as they are now.
     """
-    s = stamp(path)
-    keys = [
-        (str(path), s, _site_key(i, k, g))
-        for i, k, g in zip(sites["site_id"], sites["site_type"], sites.geometry, strict=True)
-    ]
-    with _ROWS_LOCK:
-        missing = [pos for pos, key in enumerate(keys) if key not in _ROWS]
-    if missing:
-        subset = sites.iloc[missing][list(_OWN)].reset_index(drop=True)
-        result = analyze_sites(project, gpd.GeoDataFrame(subset, geometry="geometry", crs=4326))
-        rows = result.sites.drop(columns=list(_OWN))
-        with _ROWS_LOCK:
-            for pos, (_, row) in zip(missing, rows.iterrows(), strict=True):
-                _ROWS[keys[pos]] = row
-            while len(_ROWS) > _MAX_ROWS:
-                _ROWS.popitem(last=False)
+    keys, waits = _start(path, project, sites)
+    for future in waits:
+        future.result()  # raises what the analysis raised
     with _ROWS_LOCK:
         found = [_ROWS[key] for key in keys]
     out = sites.reset_index(drop=True)
@@ -397,7 +452,13 @@ def timer_stop(start: tuple[float, float], *, page: str, stored: int) -> None:
     st.session_state[state.RUN_MS] = ms
     log = os.environ.get("GRIDGIS_TIMING_LOG")
     if log:
-        record = {"page": page, "ms": round(ms, 1), "cpu_ms": round(cpu_ms, 1), "stored": stored}
+        record = {
+            "page": page,
+            "project": st.session_state.get(state.PROJECT),
+            "ms": round(ms, 1),
+            "cpu_ms": round(cpu_ms, 1),
+            "stored": stored,
+        }
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record) + "\n")
 
@@ -408,6 +469,9 @@ def _base(
 ) -> mapwidget.PreparedMap:
     project = _project(path, stamp_)
     m = project_map(project, lang=lang, basemap=basemap, sites=False, draw=True, tianditu_key=key)
+    # jQuery only serves folium's popups and objects_to_stay_in_front, which the app's
+    # map never uses: one script fewer to load before the map appears
+    m.default_js = [(name, url) for name, url in m.default_js if name != "jquery"]
     return mapwidget.prepare(m)
 
 

@@ -37,7 +37,13 @@ def drawing_hash(feature: dict[str, Any]) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
+def _saw(store: Any) -> None:
+    """This session's own save: the watcher need not rerun the page for it."""
+    st.session_state[state.SEEN_VERSION] = store.version()
+
+
 def _push(op: str, site_id: str, before: dict | None, after: dict | None) -> None:
+    """Remember an edit of this session (it saved a site: the version moved on)."""
     stack = state.undo_stack()
     stack.append({"op": op, "site_id": site_id, "before": before, "after": after})
     del stack[:-_MAX_UNDO]
@@ -62,7 +68,7 @@ def ingest_pending() -> list[str]:
         settings = common.load_project(path).settings
     except GridGISError:
         return []  # the page shows why the project cannot be opened
-    kind = st.session_state.get(state.DRAW_TYPE)
+    kind = state.current(state.DRAW_TYPE, state.variant(state.lang()))
     if kind not in settings.site_types:
         kind = next(iter(settings.site_types))
     new = ingest(
@@ -73,6 +79,7 @@ def ingest_pending() -> list[str]:
     )
     if new:
         state.set_value(state.SELECTED, new[-1])
+        common.prefetch_metrics(path)  # analysed while the sidebar and page are drawn
     return new
 
 
@@ -122,6 +129,7 @@ def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[str]:
         except GridGISError as exc:
             state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc)))
     state.bump_clear_round()
+    _saw(store)
     return out
 
 
@@ -168,6 +176,7 @@ def update(path: Path, site_id: str, rev: int, field: str, value: Any, lang: str
         state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc)))
         return
     _push("update", site_id, before, after)
+    _saw(store)
     state.flash("success", t("edit.saved", lang, site=site_id))
 
 
@@ -184,6 +193,7 @@ def delete(path: Path, site_id: str, rev: int, lang: str) -> None:
         state.flash("error", t("edit.conflict", lang, detail=str(exc)))
         return
     _push("delete", site_id, before, None)
+    _saw(store)
     state.flash("success", t("edit.deleted", lang, site=site_id))
 
 
@@ -217,4 +227,5 @@ def undo(path: Path, lang: str) -> None:
             if older["site_id"] == site_id and older["after"] is not None:
                 older["after"] = {**older["after"], "rev": now["rev"]}
                 break
+    _saw(store)
     state.flash("info", t(f"edit.undone_{entry['op']}", lang, site=site_id))

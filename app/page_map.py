@@ -24,7 +24,7 @@ project = ctx.project
 basemap = st.session_state.get(state.BASEMAP, "none")
 site_types = list(project.settings.site_types)
 if st.session_state.get(state.DRAW_TYPE) not in site_types:
-    st.session_state[state.DRAW_TYPE] = site_types[0]
+    state.set_value(state.DRAW_TYPE, site_types[0])
 
 
 def type_name(kind: str) -> str:
@@ -59,7 +59,7 @@ with left:
     bar[0].segmented_control(
         t("map.next_type", lang),
         site_types,
-        key=state.DRAW_TYPE,
+        key=state.bind(state.DRAW_TYPE, state.variant(lang), site_types[0]),
         format_func=type_name,
         required=True,
         help=t("map.next_type_help", lang),
@@ -166,10 +166,10 @@ def site_panel(row: pd.Series) -> None:
     a.metric(t("site.area", lang), f"{row['area_m2']:,.1f} m²")
     b.metric(t("site.capacity", lang), f"{int(row['capacity'])} {unit}")
     a.metric(t("site.cost", lang), f"¥{row['cost_cny']:,.0f}")
-    b.metric(t("site.served", lang), t("map.hh_unit", lang, n=int(row["households_served"])))
+    b.metric(t("site.served", lang), t("site.hh_value", lang, n=int(row["households_served"])))
     if row["capacity_unit"] == "bikes":
         a.metric(t("site.ports", lang), f"{int(row['charging_ports'])}")
-    b.metric(t("site.adjacent", lang), t("map.hh_unit", lang, n=int(row["households_adjacent"])))
+    b.metric(t("site.adjacent", lang), t("site.hh_value", lang, n=int(row["households_adjacent"])))
     method = t(f"site.method_{str(row['distance_method']).replace('+', '_and_')}", lang)
     st.caption(t("site.served_buildings", lang, ids=buildings_text(row["buildings_served"]),
                  method=method))  # fmt: skip

@@ -156,3 +156,27 @@ def clear_round() -> int:
 
 def bump_clear_round() -> None:
     st.session_state[CLEAR_ROUND] = clear_round() + 1
+
+
+# --- residents' meeting: presentation and votes pages (app/page_present.py, page_votes.py) ---
+PRESENT_INDEX = "present_index"  # position of the proposal shown (0 = A)
+FUND_MULTIPLE = "fund_multiple"  # session-only subsidy multiple (+ ":" + project)
+FUND_CAP = "fund_cap"  # session-only subsidy cap, CNY (+ ":" + project)
+FUND_OTHER = "fund_other"  # session-only other sources per proposal, CNY (+ ":" + project)
+PRESENT_FILES = "present_files"  # {(kind, project, version, lang): bytes} made on click
+VOTE_SITE = "vote_site"  # site_id voted on
+VOTE_MATTER = "vote_matter"  # key of gridgis.voting.MATTERS
+VOTE_BY = "vote_map_by"  # "turnout" | "approval"
+VOTE_BUILDING = "vote_building"  # building_id of the fast-entry table
+VOTES = "votes_register"  # {project: DataFrame} the register as this session holds it
+VOTE_UPLOAD = "vote_upload"  # the CSV uploader
+
+
+def project_key(name: str, project: str) -> str:
+    """Key of a per-project widget (funding parameters differ by project)."""
+    return f"{name}:{project}"
+
+
+# --- suggest-sites page (app/page_corners.py) ---------------------------------------------
+CORNERS_FOR = "corners_for"  # name of the project whose suggestions were asked for, or None
+CORNERS_SHED = "corners_shed"  # site_id of the parking shed whose stall layout is shown

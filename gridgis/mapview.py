@@ -534,7 +534,7 @@ def _add_grids(
         "gridgis-label-microgrid",
         avoid=avoid,
     )
-    _layer(m, grids, props, name=t("map.microgrids", lang), prefix="microgrids-",
+    _layer(m, grids, props, name=t("map.microgrids", lang), prefix="g",
            aliases=_aliases(lang), labels=labels, style=lambda s: {
                "color": "#78909c", "weight": 1, "dashArray": "3 3",
                "fillColor": _PASTELS[int(s)], "fillOpacity": 0.55,
@@ -562,7 +562,7 @@ def _add_kinds(
     kinds = frame["kind"].astype(str)
     props = pd.DataFrame({"name": _label(frame, lang), "kind": kinds.map(lambda k: _term(k, lang))})
     props["_s"] = kinds
-    _layer(m, frame, props, name=t(f"map.{layer}", lang), prefix=f"{layer}-",
+    _layer(m, frame, props, name=t(f"map.{layer}", lang), prefix=layer[0],
            aliases=_aliases(lang), style=lambda s: styles.get(s, fallback))  # fmt: skip
     rows = []
     for kind in (k for k in styles if k in set(kinds)):
@@ -594,7 +594,7 @@ def _add_buildings(m: folium.Map, project: Project, lang: str) -> _Legend:
     props["_s"] = ""
     texts = [f"{n}<br>{h}" if n != "—" else h for n, h in zip(names, hh, strict=True)]
     labels = _label_rows(buildings, texts, "gridgis-label-building")
-    _layer(m, buildings, props, name=t("map.buildings", lang), prefix="buildings-",
+    _layer(m, buildings, props, name=t("map.buildings", lang), prefix="b",
            aliases=_aliases(lang), labels=labels, style=lambda s: _BUILDING_STYLE)  # fmt: skip
     return [(_swatch("background:#9aa0a6;border:1px solid #5f6368"), t("map.buildings", lang))]
 
@@ -710,7 +710,8 @@ def _add_sites(
     for r in rows:
         name, sid = r["name"], _esc(r["id"])
         caption = sid
-        if name:
+        # with a site selected (the app), only its name is written on the map
+        if name and (selected is None or r["id"] == str(selected)):
             short = name if len(name) <= _LABEL_NAME_CHARS else name[: _LABEL_NAME_CHARS - 1] + "…"
             caption = f"{sid} {_esc(short)}"
         texts.append(f"{_icon_svg(r['kind'], colours.get(r['kind'], '#757575'))}{caption}")
@@ -869,7 +870,7 @@ def project_map(
     if "compound" in layers:
         compound = layers["compound"]
         props = pd.DataFrame({"name": _label(compound, lang), "_s": ""}, index=compound.index)
-        _layer(m, compound, props, name=t("map.compound", lang), prefix="compound-",
+        _layer(m, compound, props, name=t("map.compound", lang), prefix="c",
                aliases=_aliases(lang), style=lambda s: _COMPOUND_STYLE)  # fmt: skip
         legend.append((_swatch("border:3px solid #37474f"), t("map.compound", lang)))
     kinds = {"spaces": (_SPACE_STYLES, _OTHER_SPACE), "paths": (_PATH_STYLES, _OTHER_PATH)}
@@ -916,7 +917,8 @@ def sites_layer(
     settings
         For the names of site types defined in settings.
     selected
-        The ``site_id`` to outline in orange.
+        The ``site_id`` to outline in orange; the other sites are labelled
+        with their id only (their names are in the tooltips).
     clear_drawn
         When given, the group also empties Leaflet.draw's own layer, whose
         raw shapes this group now shows as stored sites; pass a new number

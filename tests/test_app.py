@@ -146,7 +146,9 @@ def test_drawing_stores_a_site_with_its_metrics(workspace):
 
 def test_site_type_is_picked_before_drawing(workspace):
     at = _ok(_app().run())
-    at.segmented_control(key=state.DRAW_TYPE).set_value("vegetable_garden").run()
+    at.segmented_control(key=state.widget_key(state.DRAW_TYPE, state.variant("zh"))).set_value(
+        "vegetable_garden"
+    ).run()
     _draw(at, SHED)
     assert _store(workspace).load().set_index("site_id").loc["S1", "site_type"] == (
         "vegetable_garden"
@@ -376,6 +378,12 @@ def test_import_layers_as_a_new_project(workspace):
     assert at.session_state[state.PROJECT] == "my_compound"
     assert any("new project my_compound" in s.value for s in at.success)
     assert (workspace / "my_compound" / "buildings.geojson").exists()
+    # a project without sites yet: the map page invites a first drawing
+    _ok(at.switch_page("app/page_map.py").run())
+    assert any("No sites yet" in i.value for i in at.info)
+    _draw(at, SHED)
+    assert list(SiteStore(workspace / "my_compound").load()["site_id"]) == ["S1"]
+    assert "S1 · E-bike shed" in _select(at, "Selected site").options
 
 
 def test_import_lists_every_problem(workspace):

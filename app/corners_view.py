@@ -1,0 +1,234 @@
+"""What the suggest-sites page needs: cached corner finding, stall layouts and their maps.
+
+`find_corners` and `compare_spaces` run on the project *with the sites on
+disk now* (the cached `Project` keeps the sites it was opened with), so an
+adopted suggestion is an obstacle for the next search. Results are cached per
+server process by the project's files (`common.stamp`) and `SiteStore.version`,
+like the analysis; the frames are shared, never mutated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from app import common
+from gridgis.assets import VENDOR_URL, localize_assets
+from gridgis.corners import compare_spaces, find_corners
+from gridgis.crs import convert_gdf
+from gridgis.i18n import t
+from gridgis.layout import layout_site
+from gridgis.mapview import display_datum, project_map
+from gridgis.project import Project
+
+_MAX = 8
+_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_LOCK = threading.RLock()
+
+CANDIDATE_STYLE = {"color": "#c2185b", "weight": 1.5, "dashArray": "6 4", "fillColor": "#f06292",
+                   "fillOpacity": 0.15}  # fmt: skip
+_TOP_STYLE = {**CANDIDATE_STYLE, "weight": 3.5, "dashArray": "8 4", "fillOpacity": 0.45}
+_STALL_STYLE = {"color": "#0d47a1", "weight": 1, "fillColor": "#64b5f6", "fillOpacity": 0.8}
+_SITE_STYLE = {"color": "#1e6fd9", "weight": 2.5, "fill": False}
+_LABEL_CSS = (
+    "transform:translate(-50%,-50%);font-weight:700;font-size:12px;color:#880e4f;"
+    "white-space:nowrap;text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;"
+)
+
+
+def _cached(key: tuple[Any, ...], compute: Any) -> Any:
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    value = compute()
+    with _LOCK:
+        _CACHE[key] = value
+        while len(_CACHE) > _MAX:
+            _CACHE.popitem(last=False)
+    return value
+
+
+def live_project(ctx: common.Context) -> Project:
+    """The open project with the sites on disk now (without the store's ``rev``)."""
+    sites = ctx.sites.drop(columns=["rev"], errors="ignore")
+    layers = dict(ctx.project.layers)
+    if len(sites):
+        layers["sites"] = sites
+    else:
+        layers.pop("sites", None)
+    return dataclasses.replace(ctx.project, layers=layers)
+
+
+def suggestions(ctx: common.Context) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """``(candidates, compare_spaces)`` for the project as it is now (cached)."""
+
+    def compute() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        project = live_project(ctx)
+
+        def both() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+            found = find_corners(project)
+            return found, compare_spaces(project, found)
+
+        return common.in_analysis_thread(both)
+
+    return _cached(("corners", str(ctx.path), common.stamp(ctx.path), ctx.version), compute)
+
+
+def stalls(ctx: common.Context, site_id: str) -> gpd.GeoDataFrame:
+    """`layout_site` of one shed site as it is on disk now (cached)."""
+
+    def compute() -> gpd.GeoDataFrame:
+        return common.in_analysis_thread(layout_site, live_project(ctx), site_id)
+
+    key = ("layout", str(ctx.path), common.stamp(ctx.path), ctx.version, site_id)
+    return _cached(key, compute)
+
+
+def stall_site_ids(ctx: common.Context) -> list[str]:
+    """Ids of the sites whose type holds bike stalls."""
+    kinds = {
+        k for k, v in ctx.project.settings.site_types.items() if v.capacity_rule == "bike_stalls"
+    }
+    sites = ctx.sites
+    if sites.empty:
+        return []
+    return [str(s) for s, k in zip(sites["site_id"], sites["site_type"], strict=True) if k in kinds]
+
+
+def _display(frame: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
+    datum = display_datum(basemap)
+    return frame if datum == "wgs84" else convert_gdf(frame, src="wgs84", dst=datum)
+
+
+def _esc(value: Any) -> str:
+    if value is None or (not isinstance(value, str | list) and pd.isna(value)):
+        return "—"
+    if isinstance(value, list):
+        return html.escape(", ".join(str(v) for v in value)) or "—"
+    return html.escape(str(value))
+
+
+def _label(point: Any, text: str) -> folium.Marker:
+    return folium.Marker(
+        [point.y, point.x],
+        icon=folium.DivIcon(html=f'<div style="{_LABEL_CSS}">{html.escape(text)}</div>'),
+        interactive=False,
+    )
+
+
+def candidates_map(
+    ctx: common.Context,
+    candidates: gpd.GeoDataFrame,
+    *,
+    lang: str,
+    basemap: str,
+    tianditu_key: str | None,
+    type_label: Any,
+    top: int,
+) -> folium.Map:
+    """The project's map (surveyed spaces, sites) with the candidates over it, labelled C1..."""
+    key = (tianditu_key or "").strip() if basemap.startswith("tianditu") else None
+    m = project_map(live_project(ctx), lang=lang, basemap=basemap, sites=True, tianditu_key=key)
+    # control=False: the map's layer control is already added and would name an undeclared layer
+    group = folium.FeatureGroup(name=t("corners.suggested", lang), control=False)
+    shown = _display(candidates, basemap)
+    fields = {
+        "candidate_id": t("corners.col_id", lang),
+        "kind": t("corners.col_kind", lang),
+        "area_m2": t("corners.col_area", lang),
+        "min_width_m": t("corners.col_width", lang),
+        "households_within_reach": t("corners.col_households", lang),
+        "suggested_site_type": t("corners.col_type", lang),
+        "bikes": t("corners.col_bikes", lang),
+        "matches_space": t("corners.col_matches", lang),
+    }
+    for pos, rec in enumerate(shown.to_dict("records")):
+        geom = rec["geometry"]
+        if geom is None or geom.is_empty:
+            continue
+        values = dict(rec)
+        values["kind"] = t(f"corners.kind_{rec['kind']}", lang)
+        kind = rec.get("suggested_site_type")
+        values["suggested_site_type"] = type_label(kind) if isinstance(kind, str) else None
+        tip = "".join(
+            f"<tr><th>{html.escape(label)}</th><td>{_esc(values.get(k))}</td></tr>"
+            for k, label in fields.items()
+        )
+        style = _TOP_STYLE if pos < top else CANDIDATE_STYLE
+        folium.GeoJson(
+            geom.__geo_interface__,
+            style_function=lambda _f, s=style: s,
+            tooltip=folium.Tooltip(f'<table class="gridgis-tip">{tip}</table>'),
+        ).add_to(group)
+        _label(geom.representative_point(), str(rec["candidate_id"])).add_to(group)
+    group.add_to(m)
+    return localize_assets(m, base_url=VENDOR_URL)
+
+
+def stalls_map(site: gpd.GeoDataFrame, laid: gpd.GeoDataFrame, lang: str) -> folium.Map:
+    """A small plain map of one shed site's outline and its stalls."""
+    west, south, east, north = (float(v) for v in site.total_bounds)
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=20,
+        tiles=None,
+        max_zoom=24,
+        zoom_snap=0.25,
+    )
+    folium.GeoJson(
+        site.geometry.iloc[0].__geo_interface__,
+        style_function=lambda _f: _SITE_STYLE,
+        tooltip=folium.Tooltip(html.escape(t("corners.site_outline", lang))),
+    ).add_to(m)
+    if len(laid):
+        data = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"stall": html.escape(str(sid))},
+                    "geometry": g.__geo_interface__,
+                }
+                for sid, g in zip(laid["stall_id"], laid.geometry, strict=True)
+            ],
+        }
+        folium.GeoJson(
+            data,
+            style_function=lambda _f: _STALL_STYLE,
+            tooltip=folium.GeoJsonTooltip(
+                fields=["stall"], aliases=[html.escape(t("corners.stall", lang))]
+            ),
+        ).add_to(m)
+    m.fit_bounds([[south, west], [north, east]], padding=(10, 10))
+    return localize_assets(m, base_url=VENDOR_URL)
+
+
+_BLOCKERS = ("site", "building", "fire_lane", "path", "outside")
+
+
+def reasons(compared: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, lang: str) -> list[str]:
+    """`compare_spaces`' ``reason`` in `lang`: what takes most of a space the tool left out."""
+    out = []
+    for rec in compared.to_dict("records"):
+        shares = {k: float(rec.get(k) or 0.0) for k in _BLOCKERS}
+        top = max(shares, key=lambda k: shares[k])
+        if float(rec.get("found_share") or 0.0) >= 0.95:
+            out.append("—")
+        elif shares[top] <= 0:
+            out.append(t("corners.reason_small", lang))
+        else:
+            what = t(f"corners.blocker_{top}", lang)
+            geom = rec.get("geometry")
+            if top == "site" and len(sites) and geom is not None:
+                hit = sites[sites.intersects(geom)]
+                what = f"{what} {', '.join(hit['site_id'].astype(str))}".strip()
+            out.append(t("corners.reason", lang, what=what, share=f"{shares[top]:.0%}"))
+    return out

@@ -1,0 +1,147 @@
+"""The presentation page's parts: session funding, the lettered map, the card texts.
+
+Kept out of the page so tests can call them; everything shown is escaped here.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from app import common
+from gridgis.funding import split_funding, split_plan_funding
+from gridgis.i18n import t
+from gridgis.mapview import project_map
+from gridgis.project import Project
+from gridgis.settings import Settings
+
+HIGHLIGHT = "#ffd600"  # the proposal being shown
+OTHER = "#0d47a1"  # the other proposals
+
+_CSS = """<style>
+.gg-badge {display:flex; align-items:center; justify-content:center; width:44px; height:44px;
+  margin:-22px 0 0 -22px; border-radius:50%; font:700 28px/1 system-ui, sans-serif;
+  background:#fff; color:#0d47a1; border:4px solid #0d47a1; box-shadow:0 1px 4px #0008;}
+.gg-badge.on {background:#ffd600; color:#000; border-color:#000; width:56px; height:56px;
+  margin:-28px 0 0 -28px; font-size:36px;}
+.leaflet-container {font-size:16px;}
+</style>"""
+
+
+def funding_settings(settings: Settings, *, multiple: float, cap: float) -> Settings:
+    """A copy of `settings` with another subsidy multiple and cap (never saved)."""
+    funding = settings.funding
+    update = {
+        "subsidy_multiple": funding.subsidy_multiple.model_copy(update={"value": float(multiple)}),
+        "subsidy_cap_cny": funding.subsidy_cap_cny.model_copy(update={"value": float(cap)}),
+    }
+    return settings.model_copy(update={"funding": funding.model_copy(update=update)})
+
+
+def funding_tables(
+    project: Project, props: gpd.GeoDataFrame, settings: Settings, other: float
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Each proposal's funding split, and the whole plan's (cap applied once).
+
+    `other` is money from other sources for each proposal (CNY).
+    """
+    cost = props["cost_cny"].astype(float)
+    per = split_funding(cost, props["households_served"], settings=settings, other_cny=other)
+    served = sorted({str(b) for ids in props["buildings_served"] for b in ids})
+    households = common.households_of(project, served)
+    others = pd.Series(float(other), index=cost.index)
+    plan = split_plan_funding(cost, households=households, settings=settings, other_cny=others)
+    row = plan.iloc[0].copy()
+    row["cost_cny"] = float(cost.sum())
+    row["households"] = households
+    return per, row
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+@functools.lru_cache(maxsize=32)
+def _map_html(path: str, stamp: tuple[Any, ...], version: int, lang: str, current: str) -> str:
+    from pathlib import Path
+
+    project = common.load_project(Path(path))
+    props = _proposals(path, stamp, version)
+    m = project_map(project, lang=lang, sites=False)
+    m.get_root().header.add_child(folium.Element(_CSS))
+    for _, row in props.iterrows():
+        on = row["letter"] == current
+        colour = HIGHLIGHT if on else OTHER
+        folium.GeoJson(
+            row.geometry.__geo_interface__,
+            control=False,  # the layer control was rendered by project_map already
+            style_function=lambda _f, c=colour, w=(6 if on else 3): {
+                "color": "#000" if c == HIGHLIGHT else c,
+                "weight": w,
+                "fillColor": c,
+                "fillOpacity": 0.55 if c == HIGHLIGHT else 0.25,
+            },
+        ).add_to(m)
+        point = row.geometry.representative_point()
+        badge = f'<div class="gg-badge{" on" if on else ""}">{_esc(row["letter"])}</div>'
+        folium.Marker([point.y, point.x], icon=folium.DivIcon(html=badge, icon_size=(0, 0))).add_to(
+            m
+        )
+    return m.get_root().render()
+
+
+def _proposals(path: str, stamp: tuple[Any, ...], version: int) -> gpd.GeoDataFrame:
+    from pathlib import Path
+
+    from gridgis.sheets import proposals
+
+    p = Path(path)
+    ctx = common.Context(
+        name=p.name, path=p, project=common.load_project(p), store=common.store_for(p),
+        version=version,
+    )  # fmt: skip
+    return proposals(ctx.analysis())
+
+
+def map_html(ctx: common.Context, lang: str, current: str) -> str:
+    """The full map page (HTML) with the proposals lettered, `current` highlighted."""
+    return _map_html(str(ctx.path), common.stamp(ctx.path), ctx.version, lang, current)
+
+
+def microgrids_text(value: Any) -> str:
+    """``G1 一网格 (王阿姨)`` for each micro-grid a site lies in."""
+    if not isinstance(value, list | tuple) or not value:
+        return "—"
+    parts = []
+    for g in value:
+        if not isinstance(g, dict):
+            continue
+        text = " ".join(str(g.get(k)) for k in ("grid_id", "name") if g.get(k))
+        if g.get("leader"):
+            text += f" ({g['leader']})"
+        parts.append(text)
+    return "; ".join(parts) or "—"
+
+
+def money(value: Any) -> str:
+    """``¥12,345`` (or a dash for a missing amount)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    if pd.isna(number):
+        return "—"
+    return f"¥{round(number) or 0:,.0f}"  # never "¥-0"
+
+
+def label(key: str, lang: str) -> str:
+    """A label, with the English under the Chinese when the page is in Chinese."""
+    text = _esc(t(key, lang))
+    if lang == "zh":
+        return f'{text}<br><span class="gg-en">{_esc(t(key, "en"))}</span>'
+    return text
