@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app import common, present, state
-from gridgis import sheets
+from gridgis import offline_map, sheets
 from gridgis._errors import GridGISError
 from gridgis.i18n import t
 
@@ -212,7 +212,7 @@ def _make(kind: str) -> bytes:
         return sheets.map_sheet(project, analysis, fmt="png", lang=lang)
     if kind == "chat_png":
         return sheets.share_png(project, analysis, lang=lang)
-    return sheets.standalone_html(project, analysis, lang=lang).encode("utf-8")
+    return offline_map.standalone_html(project, analysis, lang=lang).encode("utf-8")
 
 
 files = st.session_state.setdefault(state.PRESENT_FILES, {})

@@ -15,6 +15,7 @@ from shapely import box
 from gridgis._errors import GridGISError
 from gridgis.analysis import analyze_sites
 from gridgis.cli import main
+from gridgis.offline_map import standalone_html
 from gridgis.project import Project, open_project
 from gridgis.sheets import (
     _is_cff,
@@ -23,7 +24,6 @@ from gridgis.sheets import (
     map_sheet,
     proposals,
     share_png,
-    standalone_html,
 )
 
 from .conftest import DATA, _frame
