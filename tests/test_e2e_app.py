@@ -9,13 +9,7 @@ languages go to ``tests/_artifacts/``.
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -23,63 +17,20 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from .conftest import DATA, REPO
+from .conftest import DATA
+from .e2e import ARGS, ARTIFACTS, CHROMIUM, IDLE, LOCAL_HOSTS, needs_chromium, running_app
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parent / "_artifacts"
-LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update"]  # fmt: skip
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    port = _free_port()
     workspace = tmp_path_factory.mktemp("workspace")
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-        "--server.headless", "true", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    env = {**os.environ, "GRIDGIS_WORKSPACE": str(workspace)}
     log_path = tmp_path_factory.mktemp("app") / "streamlit.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.3)
+    with running_app(workspace, log_path) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 def _shed_outline() -> list[tuple[float, float]]:
