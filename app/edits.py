@@ -15,11 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import shapely
 import streamlit as st
 from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
 
 from app import common, state
 from gridgis._errors import ConflictError, GridGISError, ValidationError
@@ -110,7 +108,7 @@ def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[str]:
         target = st.session_state.get(state.REDRAW)
         try:
             if target:
-                row = _current_row(store, target)
+                row = store.get(target)
                 if row is None:
                     raise ConflictError(f"site {target!r} was deleted by another session")
                 after = store.update(target, expected_rev=int(row["rev"]), geometry=geom)
@@ -133,33 +131,12 @@ def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[str]:
     return out
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, BaseGeometry):
-        return value
-    item = getattr(value, "item", None)
-    if callable(item):
-        value = item()
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    return value
-
-
-def _current_row(store: Any, site_id: str) -> dict[str, Any] | None:
-    """The site as it is on disk now, as a plain dict (None if it is gone)."""
-    sites = store.load()
-    match = sites[sites["site_id"] == site_id]
-    if match.empty:
-        return None
-    row = match.iloc[0]
-    return {k: _plain(row[k]) for k in sites.columns}
-
-
 def update(path: Path, site_id: str, rev: int, field: str, value: Any, lang: str) -> None:
     """Save one field of one site (a widget callback)."""
     if field not in EDITABLE:
         raise ValueError(f"field must be one of {EDITABLE}, got {field!r}")
     store = common.store_for(path)
-    before = _current_row(store, site_id)
+    before = store.get(site_id)
     try:
         if before is None:
             raise ConflictError(f"site {site_id!r} was deleted by another session")
@@ -183,7 +160,7 @@ def update(path: Path, site_id: str, rev: int, field: str, value: Any, lang: str
 def delete(path: Path, site_id: str, rev: int, lang: str) -> None:
     """Delete one site (a button callback)."""
     store = common.store_for(path)
-    before = _current_row(store, site_id)
+    before = store.get(site_id)
     if before is None:
         state.flash("warning", t("edit.already_deleted", lang, site=site_id))
         return

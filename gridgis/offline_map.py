@@ -26,17 +26,16 @@ from gridgis.analysis import SiteAnalysis
 from gridgis.assets import VENDOR_DIR, VENDOR_URL, localize_assets
 from gridgis.mapview import project_map
 from gridgis.project import Project
-from gridgis.sheets import (
+from gridgis.sheet_draw import (
     _WORDS,
     _fmt,
     _label_point,
     _name,
-    _prepare,
     _site_colours,
-    _title,
     _type_label,
     _unit,
 )
+from gridgis.sheets import _prepare, _title
 
 __all__ = ["standalone_html"]
 

@@ -150,6 +150,12 @@ class SiteStore:
         row = sites.iloc[pos]
         return {k: _plain(row[k]) for k in sites.columns}
 
+    def get(self, site_id: str) -> dict[str, Any] | None:
+        """The site as it is on disk now, as a plain dict (None if it is gone)."""
+        sites = self.load()
+        pos = self._locate(sites, site_id)
+        return None if pos is None else self._row(sites, pos)
+
     def new_site_id(self) -> str:
         """``S`` + the next number not used by any site on disk."""
         return self._next_id(self.load())

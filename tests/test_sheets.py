@@ -17,8 +17,8 @@ from gridgis.analysis import analyze_sites
 from gridgis.cli import main
 from gridgis.offline_map import standalone_html
 from gridgis.project import Project, open_project
+from gridgis.sheet_draw import _is_cff
 from gridgis.sheets import (
-    _is_cff,
     _letter,
     cjk_font,
     map_sheet,
