@@ -14,21 +14,16 @@ Examples
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import io
 import json
 import logging
 import os
-import re
 import shutil
-import sys
 import tempfile
 import uuid
-import warnings
-import zipfile
 from collections.abc import Iterator, Mapping
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path, PureWindowsPath
 
 import geopandas as gpd
 import numpy as np
@@ -39,6 +34,15 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
 from gridgis._errors import CRSError, ProjectError, ReadError
+from gridgis._shapefile import (
+    checked_encoding,
+    choose,
+    decodes,
+    extract_shapefile,
+    shapefile_encoding,
+    warn_caller,
+    zip_shapefiles,
+)
 from gridgis.crs import DATUMS, convert_gdf
 
 __all__ = [
@@ -66,22 +70,12 @@ SUPPORTED_EXTENSIONS: dict[str, str] = {
 }
 _LON_NAMES = ("lon", "lng", "longitude", "long", "经度", "x")
 _LAT_NAMES = ("lat", "latitude", "纬度", "y")
-_SHP_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 _RFC7946 = {"RFC7946": "YES", "COORDINATE_PRECISION": "7", "WRITE_NAME": "NO"}
 _OGR_ERRORS = (DataSourceError, DataLayerError, FieldError, GeometryError)
-_PICK = "pass layer='<name>' (CLI: --layer) to pick one"
 _CHENGDU_FIX = (
     "pass crs='EPSG:4544' (CLI: --crs) if they are CGCS2000 / 3-degree Gauss-Kruger CM 105E "
     "(Chengdu), or else the file's real CRS"
 )
-
-
-def _warn(message: str) -> None:
-    """Warn, pointing at the first caller outside this module."""
-    level, frame = 1, sys._getframe(0)
-    while frame is not None and frame.f_code.co_filename == __file__:
-        level, frame = level + 1, frame.f_back
-    warnings.warn(message, stacklevel=level)
 
 
 @contextlib.contextmanager
@@ -121,161 +115,6 @@ def _kind(path: Path, label: str) -> str:
     return kind
 
 
-def _choose(names: list[str], layer: str | None, label: str, what: str, default: list[str]) -> str:
-    """Pick `layer` from `names`, else the only name in `default`; else fail listing them."""
-    if layer is not None:
-        if layer in names:
-            return layer
-        raise ReadError(f"{label}: no {what} {layer!r}; the file holds {names!r}; {_PICK}")
-    if len(default) == 1:
-        return default[0]
-    raise ReadError(f"{label}: the file holds {len(names)} {what}s {names!r}; {_PICK}")
-
-
-def _zip_member_name(info: zipfile.ZipInfo) -> str:
-    """Member name, repairing GBK names zipfile read as cp437 (zips from Chinese Windows)."""
-    name = info.filename
-    if info.flag_bits & 0x800 or name.isascii():
-        return name
-    for enc in ("utf-8", "gb18030"):
-        with contextlib.suppress(UnicodeDecodeError):
-            return name.encode("cp437").decode(enc)
-    return name
-
-
-def _zip_shapefiles(
-    path: Path, label: str
-) -> tuple[zipfile.ZipFile, dict[str, list[zipfile.ZipInfo]]]:
-    """Open a zip and group its members by shapefile: ``{stem: [members]}``."""
-    try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise ReadError(f"{label}: not a valid zip file ({exc}); zip the shapefile again") from exc
-    members = [
-        (info, _zip_member_name(info))
-        for info in zf.infolist()
-        if not info.is_dir() and not info.filename.startswith("__MACOSX/")
-    ]
-    keys = {
-        PurePosixPath(n).with_suffix("").as_posix().lower(): PurePosixPath(n).stem
-        for _, n in members
-        if n.lower().endswith(".shp")
-    }
-    if not keys:
-        zf.close()
-        raise ReadError(
-            f"{label}: the zip holds no .shp file (it holds {[n for _, n in members]!r}); "
-            "zip the .shp together with its .shx, .dbf, .prj and .cpg"
-        )
-    groups: dict[str, list[zipfile.ZipInfo]] = {stem: [] for stem in keys.values()}
-    for info, name in members:
-        pure = PurePosixPath(name)
-        key = pure.with_suffix("").as_posix().lower()
-        if key in keys and pure.suffix.lower() in _SHP_PARTS:
-            info.filename = name  # the repaired name (zipfile checks orig_filename)
-            groups[keys[key]].append(info)
-    return zf, groups
-
-
-def _extract_shapefile(path: Path, label: str, layer: str | None, into: Path) -> Path:
-    zf, groups = _zip_shapefiles(path, label)
-    with zf:
-        chosen = _choose(list(groups), layer, label, "shapefile", list(groups))
-        for info in groups[chosen]:
-            try:
-                data = zf.read(info)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as exc:
-                raise ReadError(f"{label}: cannot unpack {info.filename!r}: {exc}") from exc
-            (into / f"{chosen}{PurePosixPath(info.filename).suffix.lower()}").write_bytes(data)
-    return into / f"{chosen}.shp"
-
-
-def _checked_encoding(encoding: str, label: str) -> str:
-    try:
-        codecs.lookup(encoding)
-    except LookupError as exc:
-        raise ReadError(
-            f"{label}: encoding={encoding!r} is not a known text encoding; "
-            "use e.g. 'UTF-8' or 'GBK'"
-        ) from exc
-    return encoding
-
-
-def _codec_from_cpg(text: str) -> str | None:
-    """Map ``.cpg`` text (``UTF-8``, ``GBK``, ``936``, ``ANSI 1252``, ``88591``) to a codec."""
-    key = text.strip().upper()
-    match = re.fullmatch(r"(?:ANSI\s*|CP\s*|WINDOWS-)?(\d+)", key)
-    if match:
-        num = match.group(1)
-        named = {"65001": "UTF-8", "936": "GBK", "54936": "GB18030", "950": "BIG5"}
-        key = named.get(num) or (f"ISO-8859-{num[4:]}" if num.startswith("8859") else f"CP{num}")
-    try:
-        codecs.lookup(key)
-    except LookupError:
-        return None
-    return key
-
-
-def _dbf_text(data: bytes) -> Iterator[tuple[bytes, bool]]:
-    """Yield ``(raw text, fills its field)`` for each field name and character value of a DBF."""
-    n_records = int.from_bytes(data[4:8], "little")
-    header_len = int.from_bytes(data[8:10], "little")
-    record_len = int.from_bytes(data[10:12], "little")
-    fields: list[tuple[int, int]] = []
-    offset, pos = 1, 32  # byte 0 of a record is the deletion flag
-    while pos + 32 <= min(header_len, len(data)) and data[pos] != 0x0D:
-        desc = data[pos : pos + 32]
-        yield desc[:11].split(b"\0", 1)[0], False
-        is_text = desc[11:12] == b"C"
-        width = desc[16] + (desc[17] << 8 if is_text else 0)  # long C fields use byte 17
-        if is_text:
-            fields.append((offset, width))
-        offset, pos = offset + width, pos + 32
-    view = memoryview(data)
-    for start in range(header_len, header_len + n_records * record_len, record_len):
-        if start + record_len > len(data):
-            break
-        for off, width in fields:
-            text = bytes(view[start + off : start + off + width]).rstrip(b" \0")
-            yield text, len(text) == width
-
-
-def _decodes(chunks: list[tuple[bytes, bool]], encoding: str) -> bool:
-    for raw, full in chunks:
-        try:
-            raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            if not (full and exc.end == len(raw)):  # forgive a value cut mid-character
-                return False
-    return True
-
-
-def _shapefile_encoding(shp: Path, label: str, override: str | None) -> str | None:
-    """DBF encoding: `override`, else the ``.cpg``, else UTF-8 if it decodes, else GB18030."""
-    if override is not None:
-        return _checked_encoding(override, label)
-    siblings = {p.suffix.lower(): p for p in shp.parent.iterdir() if p.stem == shp.stem}
-    if ".cpg" in siblings:
-        text = siblings[".cpg"].read_bytes().decode("ascii", errors="replace")
-        codec = _codec_from_cpg(text)
-        if codec is not None:
-            log.info("%s: text encoding %s (from .cpg)", label, codec)
-            return codec
-        log.warning("%s: .cpg names an unknown encoding %r; guessing from the data", label, text)
-    if ".dbf" not in siblings:
-        return None
-    chunks = list(_dbf_text(siblings[".dbf"].read_bytes()))
-    for codec in ("UTF-8", "GB18030"):
-        if _decodes(chunks, codec):
-            log.info("%s: no usable .cpg; the DBF text decodes as %s: using it", label, codec)
-            return codec
-    _warn(
-        f"{label}: the DBF text is neither UTF-8 nor GBK/GB18030 and there is no usable .cpg; "
-        "text may be garbled: pass encoding='...' (e.g. 'CP1252') or add a .cpg file"
-    )
-    return None
-
-
 def _ogr_read(
     path: Path, label: str, *, layer: str | None = None, encoding: str | None = None
 ) -> gpd.GeoDataFrame | pd.DataFrame:
@@ -310,7 +149,7 @@ def _pick_layer(path: Path, label: str, layer: str | None, kind: str) -> str:
             default = [n for n in default if pyogrio.read_info(path, layer=n)["features"] != 0]
         except _OGR_ERRORS as exc:
             raise ReadError(f"{label}: cannot read the KML folders ({exc})") from exc
-    return _choose(names, layer, label, "layer", default)
+    return choose(names, layer, label, "layer", default)
 
 
 def _find_column(
@@ -335,9 +174,9 @@ def _read_csv(
 ) -> gpd.GeoDataFrame:
     raw = path.read_bytes()
     if encoding is not None:
-        codec = _checked_encoding(encoding, label)
+        codec = checked_encoding(encoding, label)
     else:  # Excel on Chinese Windows saves CSV as GBK
-        codec = "utf-8-sig" if _decodes([(raw, False)], "utf-8") else "gb18030"
+        codec = "utf-8-sig" if decodes([(raw, False)], "utf-8") else "gb18030"
     try:
         text = raw.decode(codec)
     except UnicodeDecodeError as exc:
@@ -439,7 +278,7 @@ def _to_wgs84(
     """Give `gdf` a CRS (its own, else `given`, else lon/lat if plausible); reproject to 4326."""
     if gdf.crs is not None:
         if given is not None and not gdf.crs.equals(given, ignore_axis_order=True):
-            _warn(
+            warn_caller(
                 f"{label}: crs={given.to_string()!r} ignored: the file declares its own CRS "
                 f"{gdf.crs.to_string()!r}"
             )
@@ -454,7 +293,7 @@ def _to_wgs84(
     elif _some_lonlat(gdf):
         # features outside the range are left for layers.validate to name one by one
         if warn and gdf.geometry.notna().any():
-            _warn(
+            warn_caller(
                 f"{label}: layer {layer} has no CRS; its coordinates look like longitude/latitude, "
                 "so EPSG:4326 (WGS84) is assumed; pass crs= (CLI: --crs) if that is wrong"
             )
@@ -558,9 +397,9 @@ def read_layer(
         else:
             if kind == "shapefile-zip":
                 tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gridgis-shp-")))
-                path = _extract_shapefile(path, label, layer, tmp)
+                path = extract_shapefile(path, label, layer, tmp)
                 layer_name = path.stem
-            frame = _ogr_read(path, label, encoding=_shapefile_encoding(path, label, encoding))
+            frame = _ogr_read(path, label, encoding=shapefile_encoding(path, label, encoding))
         if not isinstance(frame, gpd.GeoDataFrame):  # an attribute-only table
             nulls = gpd.GeoSeries([None] * len(frame), index=frame.index, crs=4326)
             return gpd.GeoDataFrame(frame, geometry=nulls)
@@ -587,7 +426,7 @@ def list_layers(
         if kind in ("gpkg", "kml"):
             return _ogr_layers(path, label)
         if kind == "shapefile-zip":
-            zf, groups = _zip_shapefiles(path, label)
+            zf, groups = zip_shapefiles(path, label)
             zf.close()
             return list(groups)
         return [path.stem]
@@ -631,7 +470,7 @@ def _for_writing(frame: pd.DataFrame, what: str) -> pd.DataFrame:
                 "lon/lat; set its CRS (gdf.set_crs(...)) so it can be reprojected to EPSG:4326"
             )
         if frame.geometry.notna().any():
-            _warn(f"{what}: no CRS set; assuming EPSG:4326 (lon/lat)")
+            warn_caller(f"{what}: no CRS set; assuming EPSG:4326 (lon/lat)")
         return frame.set_crs(4326)
     return frame if frame.crs.equals("EPSG:4326") else frame.to_crs(4326)
 
