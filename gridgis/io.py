@@ -52,6 +52,7 @@ __all__ = [
     "read_layer",
     "to_geojson",
     "update_gpkg",
+    "write_bytes",
     "write_geojson",
     "write_gpkg",
 ]
@@ -524,6 +525,23 @@ def to_geojson(gdf: gpd.GeoDataFrame | pd.DataFrame) -> str:
         frame, buffer, "GeoJSON output", driver="GeoJSON", layer="layer", layer_options=_RFC7946
     )
     return buffer.getvalue().decode("utf-8")
+
+
+def write_bytes(data: bytes, path: str | os.PathLike[str]) -> Path:
+    """Write `data` to `path` atomically (beside, fsync, replace); return the path.
+
+    Raises
+    ------
+    ProjectError
+        The file could not be written.
+    """
+    target = Path(path)
+    try:
+        with _atomic(target, target.suffix) as tmp:
+            tmp.write_bytes(data)
+    except OSError as exc:
+        raise ProjectError(f"could not write {str(target)!r}: {exc}") from exc
+    return target
 
 
 def write_geojson(gdf: gpd.GeoDataFrame | pd.DataFrame, path: str | os.PathLike[str]) -> None:

@@ -7,11 +7,10 @@ written beside the target and moved into place, like every gridgis file.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import tempfile
 from collections.abc import Mapping
+from io import BytesIO
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from gridgis._errors import ProjectError
+from gridgis.io import write_bytes
 
 __all__ = ["write_xlsx"]
 
@@ -85,14 +84,6 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike[str])
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=col, max_col=col):
                     cell.number_format = "#,##0.00"
         sheet.freeze_panes = "A2"
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    os.close(fd)
-    try:
-        workbook.save(tmp)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise ProjectError(f"could not write {str(target)!r}: {exc}") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-    return target
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return write_bytes(buffer.getvalue(), target)

@@ -19,11 +19,9 @@ b'%PDF-'
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 import os
-import secrets
 from pathlib import Path
 
 import geopandas as gpd
@@ -37,6 +35,7 @@ from gridgis import __version__
 from gridgis._errors import GridGISError, ProjectError
 from gridgis.analysis import SiteAnalysis, analyze_sites
 from gridgis.i18n import LANGS
+from gridgis.io import write_bytes
 from gridgis.project import Project
 from gridgis.sheet_draw import (
     _GREY,
@@ -397,14 +396,4 @@ def export_sheet(
         data = share_png(project, analysis, lang=lang)
     else:
         data = map_sheet(project, analysis, fmt=fmt, lang=lang)
-    tmp = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"  # not mkstemp: keep the umask
-    try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise ProjectError(f"could not write {str(target)!r}: {exc}") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-    return target
+    return write_bytes(data, target)
