@@ -10,7 +10,8 @@ there back to WGS84.
 For the app, `project_map` builds the *base* map (everything but the sites,
 plus the drawing toolbar), which stays the same while sites are drawn, and
 `sites_layer` builds the sites as a separate feature group that the app
-swaps in without reloading the map.
+swaps in without reloading the map. Colours, layer styles and site icons
+come from `gridgis.mapstyle`.
 
 Examples
 --------
@@ -44,6 +45,29 @@ from gridgis.assets import VENDOR_URL, localize_assets
 from gridgis.crs import convert_gdf, convert_geometries
 from gridgis.households import resolve_households
 from gridgis.i18n import LANGS, t, t_or
+from gridgis.mapstyle import (
+    BACKGROUND,
+    BUILDING_STYLE,
+    COMPOUND_STYLE,
+    HATCH_CSS,
+    HATCH_ID,
+    OTHER_PATH,
+    OTHER_SPACE,
+    PASTELS,
+    PATH_STYLES,
+    SPACE_STYLES,
+    SVG_DEFS,
+    TOOLTIP_CSS,
+    icon_svg,
+    site_colours,
+    site_style,
+    swatch,
+)
+from gridgis.mapstyle import BUILDING_STYLE as _BUILDING_STYLE  # noqa: F401  (gridgis.sheet_draw)
+from gridgis.mapstyle import COMPOUND_STYLE as _COMPOUND_STYLE  # noqa: F401  (gridgis.sheet_draw)
+from gridgis.mapstyle import PASTELS as _PASTELS  # noqa: F401  (gridgis.sheet_draw)
+from gridgis.mapstyle import PATH_STYLES as _PATH_STYLES  # noqa: F401  (gridgis.sheet_draw)
+from gridgis.mapstyle import SPACE_STYLES as _SPACE_STYLES  # noqa: F401  (gridgis.sheet_draw)
 from gridgis.project import Project
 from gridgis.settings import Settings
 
@@ -69,54 +93,7 @@ _SIMPLIFY_DEG = 2e-6  # about 20 cm
 _MAX_LABELS = 400
 _LABEL_CLEARANCE_DEG = 7e-5  # about 7 m: micro-grid labels keep this clear of buildings
 _LABEL_NAME_CHARS = 12
-BACKGROUND = "#f4f2ec"
-HATCH_ID = "gridgis-hatch"
 _TIANDITU_KEY = re.compile(r"[A-Za-z0-9]{8,64}")
-
-_PASTELS = ("#b3cde3", "#ccebc5", "#fed9a6", "#decbe4", "#fbb4ae", "#ffffcc", "#e5d8bd", "#fddaec")
-_OTHER_COLOURS = ("#00897b", "#6d4c41", "#c0ca33", "#5e35b1", "#f4511e")
-_SPACE_STYLES: dict[str, dict[str, Any]] = {
-    "golden_corner": {"color": "#b8860b", "fillColor": "#f6c026", "fillOpacity": 0.75,
-                      "weight": 1.5},
-    "neglected": {"color": "#795548", "fillColor": f"url(#{HATCH_ID})", "fillOpacity": 1,
-                  "weight": 1.5, "dashArray": "5 4"},
-    "green": {"color": "#66a85a", "fillColor": "#a5d69a", "fillOpacity": 0.6, "weight": 1},
-    "storage": {"color": "#8d8d8d", "fillColor": "#d9d2c5", "fillOpacity": 0.8, "weight": 1},
-}  # fmt: skip
-_PATH_STYLES: dict[str, dict[str, Any]] = {
-    "fire_lane": {"color": "#d32f2f", "weight": 4, "dashArray": "10 6", "opacity": 0.95},
-    "road": {"color": "#9e9e9e", "weight": 3.5, "opacity": 0.9},
-    "footpath": {"color": "#a1887f", "weight": 1.5, "opacity": 0.9},
-}
-_OTHER_SPACE = {"color": "#8d8d8d", "fillColor": "#e0e0e0", "fillOpacity": 0.6, "weight": 1}
-_OTHER_PATH = {"color": "#bdbdbd", "weight": 2}
-_SITE_COLOURS = {"parking_shed": "#1e6fd9", "vegetable_garden": "#2e9e44",
-                 "activity_room": "#8e3fb5"}  # fmt: skip
-_SELECTED = "#ff6f00"
-_COMPOUND_STYLE = {"color": "#37474f", "weight": 3, "fill": False}
-_BUILDING_STYLE = {"color": "#5f6368", "weight": 1, "fillColor": "#9aa0a6", "fillOpacity": 0.9}
-_TOOLTIP_CSS = "font-size: 13px; line-height: 1.35;"
-
-# white line icons on the site's colour (no xmlns: inline SVG in HTML needs none)
-_ICON_PATHS = {
-    "parking_shed": '<circle cx="6" cy="16" r="3.6"/><circle cx="18" cy="16" r="3.6"/>'
-    '<path d="M6 16l3.5-7h6.5l2 7M9.5 9l3.5 7h5M14 6h3"/>',
-    "vegetable_garden": '<path d="M12 21v-9"/>'
-    '<path d="M12 12c0-4-2.5-6.5-7-6.5 0 4 2.5 6.5 7 6.5z"/>'
-    '<path d="M12 10c0-3.6 2.4-6 6.5-6 0 3.6-2.4 6-6.5 6z"/>',
-    "activity_room": '<path d="M3.5 11.5 12 4l8.5 7.5"/><path d="M5.5 10v10h13V10"/>'
-    '<path d="M10 20v-5h4v5"/>',
-}
-_ICON_OTHER = '<circle cx="12" cy="12" r="4.5"/>'
-
-
-def _icon_svg(kind: str, colour: str, size: int = 22) -> str:
-    paths = _ICON_PATHS.get(kind, _ICON_OTHER)
-    return (
-        f'<svg width="{size}" height="{size}" viewBox="0 0 24 24" class="gridgis-icon" '
-        f'style="background:{colour}"><g fill="none" stroke="#fff" stroke-width="2" '
-        f'stroke-linecap="round" stroke-linejoin="round">{paths}</g></svg>'
-    )
 
 
 _EXTRAS = """
@@ -209,14 +186,6 @@ if (window.drawnItems && window.drawnItems.clearLayers) { window.drawnItems.clea
 {% endmacro %}
 """
 
-_SVG_DEFS = (
-    f'<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
-    f'<pattern id="{HATCH_ID}" patternUnits="userSpaceOnUse" width="7" height="7" '
-    'patternTransform="rotate(45)"><rect width="7" height="7" fill="#efe3d3"/>'
-    '<line x1="0" y1="0" x2="0" y2="7" stroke="#8d6e63" stroke-width="2.5"/></pattern>'
-    "</defs></svg>"
-)
-_HATCH_CSS = "repeating-linear-gradient(45deg,#8d6e63 0 2px,#efe3d3 2px 5px)"
 _LABEL_ZOOM = 17
 
 
@@ -231,7 +200,7 @@ class _MapExtras(MacroElement):
         self.legend_html = legend_html
         self.background = BACKGROUND
         self.hatch_id = HATCH_ID
-        self.svg_defs = _SVG_DEFS
+        self.svg_defs = SVG_DEFS
         self.label_zoom = _LABEL_ZOOM
 
 
@@ -461,7 +430,7 @@ def _layer(
         style_function=lambda f: style(f["properties"]["_s"]),
         highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.9},
         tooltip=folium.GeoJsonTooltip(
-            fields=fields, aliases=[_esc(aliases[c]) for c in fields], style=_TOOLTIP_CSS
+            fields=fields, aliases=[_esc(aliases[c]) for c in fields], style=TOOLTIP_CSS
         ),
     ).add_to(group)
     if labels:
@@ -481,22 +450,9 @@ def _hh_text(n: float, derived: bool, lang: str) -> str:
     return t("map.hh_est" if derived else "map.hh_unit", lang, n=round(n))
 
 
-def _swatch(css: str) -> str:
-    return f'<span class="sw" style="{css}"></span>'
-
-
 def _legend(rows: list[tuple[str, str]], title: str) -> str:
     items = "".join(f'<div class="row">{sw}<span>{_esc(label)}</span></div>' for sw, label in rows)
     return f"<b>{_esc(title)}</b>{items}"
-
-
-def site_colours(types: Iterable[str]) -> dict[str, str]:
-    """A colour per site type: fixed for the built-in types, a palette for the others."""
-    types = list(dict.fromkeys(str(x) for x in types))
-    others = [x for x in types if x not in _SITE_COLOURS]
-    out = {x: _SITE_COLOURS[x] for x in types if x in _SITE_COLOURS}
-    out.update({x: _OTHER_COLOURS[i % len(_OTHER_COLOURS)] for i, x in enumerate(others)})
-    return out
 
 
 def _type_label(kind: str, lang: str, settings: Settings | None) -> str:
@@ -524,7 +480,7 @@ def _add_grids(
     hh = counts.map(lambda n: "—" if pd.isna(n) else t("map.hh_unit", lang, n=int(n)))
     if "households" in grids:
         props["households"] = hh
-    props["_s"] = [str(i % len(_PASTELS)) for i in range(len(grids))]
+    props["_s"] = [str(i % len(PASTELS)) for i in range(len(grids))]
     labels = _label_rows(
         grids,
         [
@@ -537,11 +493,11 @@ def _add_grids(
     _layer(m, grids, props, name=t("map.microgrids", lang), prefix="g",
            aliases=_aliases(lang), labels=labels, style=lambda s: {
                "color": "#78909c", "weight": 1, "dashArray": "3 3",
-               "fillColor": _PASTELS[int(s)], "fillOpacity": 0.55,
+               "fillColor": PASTELS[int(s)], "fillOpacity": 0.55,
            })  # fmt: skip
-    stripes = ",".join(f"{c} {i * 33}% {(i + 1) * 33}%" for i, c in enumerate(_PASTELS[:3]))
+    stripes = ",".join(f"{c} {i * 33}% {(i + 1) * 33}%" for i, c in enumerate(PASTELS[:3]))
     css = f"background:linear-gradient(90deg,{stripes});border:1px dashed #78909c"
-    return [(_swatch(css), t("map.microgrids", lang))]
+    return [(swatch(css), t("map.microgrids", lang))]
 
 
 def _aliases(lang: str) -> dict[str, str]:
@@ -569,11 +525,11 @@ def _add_kinds(
         st = styles[kind]
         line = "dashed" if "dashArray" in st else "solid"
         if "fillColor" in st:  # an area
-            fill = _HATCH_CSS if st["fillColor"].startswith("url(") else st["fillColor"]
+            fill = HATCH_CSS if st["fillColor"].startswith("url(") else st["fillColor"]
             css = f"background:{fill};border:1px {line} {st['color']}"
         else:  # a line
             css = f"height:0;border-top:{max(1, round(st['weight'] * 0.75))}px {line} {st['color']}"
-        rows.append((_swatch(css), t(f"map.{kind}", lang)))
+        rows.append((swatch(css), t(f"map.{kind}", lang)))
     return rows
 
 
@@ -595,33 +551,17 @@ def _add_buildings(m: folium.Map, project: Project, lang: str) -> _Legend:
     texts = [f"{n}<br>{h}" if n != "—" else h for n, h in zip(names, hh, strict=True)]
     labels = _label_rows(buildings, texts, "gridgis-label-building")
     _layer(m, buildings, props, name=t("map.buildings", lang), prefix="b",
-           aliases=_aliases(lang), labels=labels, style=lambda s: _BUILDING_STYLE)  # fmt: skip
-    return [(_swatch("background:#9aa0a6;border:1px solid #5f6368"), t("map.buildings", lang))]
-
-
-def _site_style(colours: Mapping[str, str]) -> Callable[[str], dict[str, Any]]:
-    def style(key: str) -> dict[str, Any]:
-        kind, state, selected = key.split("|")
-        c = colours.get(kind, "#757575")
-        out: dict[str, Any] = {"color": c, "fillColor": c, "weight": 2.5, "fillOpacity": 0.6}
-        if state == "proposed":
-            out.update(dashArray="6 4", fillOpacity=0.3)
-        elif state == "rejected":
-            out.update(dashArray="2 4", fillOpacity=0.1, opacity=0.6)
-        if selected == "1":
-            out.update(color=_SELECTED, weight=4.5, opacity=1)
-        return out
-
-    return style
+           aliases=_aliases(lang), labels=labels, style=lambda s: BUILDING_STYLE)  # fmt: skip
+    return [(swatch("background:#9aa0a6;border:1px solid #5f6368"), t("map.buildings", lang))]
 
 
 def _site_legend(types: Iterable[str], lang: str, settings: Settings | None) -> _Legend:
     colours = site_colours(types)
     rows = [
-        (_icon_svg(kind, c, size=16), _type_label(kind, lang, settings))
+        (icon_svg(kind, c, size=16), _type_label(kind, lang, settings))
         for kind, c in colours.items()
     ]
-    rows.append((_swatch("border:2px dashed #546e7a"), t("map.proposed_note", lang)))
+    rows.append((swatch("border:2px dashed #546e7a"), t("map.proposed_note", lang)))
     return rows
 
 
@@ -704,7 +644,7 @@ def _add_sites(
     rows = _site_rows(sites, lang, settings)
     known = list(settings.site_types) if settings is not None else []
     colours = site_colours([*known, *(r["kind"] for r in rows)])
-    style = _site_style(colours)
+    style = site_style(colours)
     keys = [f"{r['kind']}|{r['status']}|{int(r['id'] == str(selected))}" for r in rows]
     texts = []
     for r in rows:
@@ -714,7 +654,7 @@ def _add_sites(
         if name and (selected is None or r["id"] == str(selected)):
             short = name if len(name) <= _LABEL_NAME_CHARS else name[: _LABEL_NAME_CHARS - 1] + "…"
             caption = f"{sid} {_esc(short)}"
-        texts.append(f"{_icon_svg(r['kind'], colours.get(r['kind'], '#757575'))}{caption}")
+        texts.append(f"{icon_svg(r['kind'], colours.get(r['kind'], '#757575'))}{caption}")
     tips = _tooltip_html([r["tip"] for r in rows], lang)
     layer = _SitesLayer(
         features=[
@@ -871,9 +811,9 @@ def project_map(
         compound = layers["compound"]
         props = pd.DataFrame({"name": _label(compound, lang), "_s": ""}, index=compound.index)
         _layer(m, compound, props, name=t("map.compound", lang), prefix="c",
-               aliases=_aliases(lang), style=lambda s: _COMPOUND_STYLE)  # fmt: skip
-        legend.append((_swatch("border:3px solid #37474f"), t("map.compound", lang)))
-    kinds = {"spaces": (_SPACE_STYLES, _OTHER_SPACE), "paths": (_PATH_STYLES, _OTHER_PATH)}
+               aliases=_aliases(lang), style=lambda s: COMPOUND_STYLE)  # fmt: skip
+        legend.append((swatch("border:3px solid #37474f"), t("map.compound", lang)))
+    kinds = {"spaces": (SPACE_STYLES, OTHER_SPACE), "paths": (PATH_STYLES, OTHER_PATH)}
     for layer, (styles, fallback) in kinds.items():
         if layer in layers:
             legend += _add_kinds(m, layers[layer], layer, styles, fallback, lang)
