@@ -10,6 +10,7 @@ by `SiteStore.version`, which changes whenever any session saves a site.
 
 from __future__ import annotations
 
+import cProfile
 import functools
 import hashlib
 import json
@@ -32,7 +33,7 @@ import streamlit as st
 
 from app import mapwidget, state
 from gridgis._errors import GridGISError
-from gridgis.analysis import SiteAnalysis, analyze_sites
+from gridgis.analysis import PreparedProject, SiteAnalysis, analyze_sites, prepare
 from gridgis.households import resolve_households
 from gridgis.i18n import t, t_or
 from gridgis.mapview import project_map
@@ -189,10 +190,20 @@ def sites_at(path: Path) -> gpd.GeoDataFrame:
     return _sites(str(path), version_of(path))
 
 
+@functools.lru_cache(maxsize=4)
+def _prepared(path: str, stamp_: tuple[Any, ...]) -> PreparedProject:
+    """The project's layers projected, indexed and networked once (analysis thread only)."""
+    return prepare(_project(path, stamp_))
+
+
+def _analyse_all(path: str, stamp_: tuple[Any, ...], version: int) -> SiteAnalysis:
+    prepared = _prepared(path, stamp_)
+    return analyze_sites(prepared.project, _sites(path, version), prepared=prepared)
+
+
 @functools.lru_cache(maxsize=16)
 def _analysis(path: str, stamp_: tuple[Any, ...], version: int) -> SiteAnalysis:
-    project = _project(path, stamp_)
-    return in_analysis_thread(analyze_sites, project, _sites(path, version))
+    return in_analysis_thread(_analyse_all, path, stamp_, version)
 
 
 # Streamlit runs every rerun in a new thread, and PROJ (under pyproj) sets up a
@@ -220,10 +231,14 @@ def _site_key(site_id: Any, kind: Any, geom: Any) -> str:
 _PENDING: dict[tuple[Any, ...], Future[None]] = {}  # analyses under way, by site key
 
 
-def _analyse(project: Project, subset: gpd.GeoDataFrame, keys: list[tuple[Any, ...]]) -> None:
+def _analyse(
+    path: str, stamp_: tuple[Any, ...], subset: gpd.GeoDataFrame, keys: list[tuple[Any, ...]]
+) -> None:
     """Analyse `subset` and remember each site's metrics (runs in the analysis thread)."""
     try:
-        rows = analyze_sites(project, subset).sites.drop(columns=list(_OWN))
+        prepared = _prepared(path, stamp_)
+        rows = analyze_sites(prepared.project, subset, prepared=prepared).sites
+        rows = rows.drop(columns=list(_OWN))
         with _ROWS_LOCK:
             for key, (_, row) in zip(keys, rows.iterrows(), strict=True):
                 _ROWS[key] = row
@@ -235,9 +250,7 @@ def _analyse(project: Project, subset: gpd.GeoDataFrame, keys: list[tuple[Any, .
                 _PENDING.pop(key, None)
 
 
-def _start(
-    path: Path, project: Project, sites: gpd.GeoDataFrame
-) -> tuple[list[tuple[Any, ...]], set[Future[None]]]:
+def _start(path: Path, sites: gpd.GeoDataFrame) -> tuple[list[tuple[Any, ...]], set[Future[None]]]:
     """Keys of `sites`, and the analyses to wait for (started here for new sites)."""
     s = stamp(path)
     keys = [
@@ -254,7 +267,7 @@ def _start(
                 crs=4326,
             )
             todo = [keys[pos] for pos in missing]
-            future = _ANALYST.submit(_analyse, project, subset, todo)
+            future = _ANALYST.submit(_analyse, str(path), s, subset, todo)
             for key in todo:
                 _PENDING[key] = future
             waits.add(future)
@@ -268,12 +281,12 @@ def prefetch_metrics(path: Path) -> None:
     sidebar and the page are being drawn.
     """
     try:
-        _start(path, load_project(path), sites_at(path))
+        _start(path, sites_at(path))
     except GridGISError:
         return  # the page reports it
 
 
-def site_metrics(path: Path, project: Project, sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def site_metrics(path: Path, sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """`sites` with every metric column, analysing only sites not seen before.
 
     A site's metrics depend on its outline, type and id and on the project
@@ -281,7 +294,7 @@ def site_metrics(path: Path, project: Project, sites: gpd.GeoDataFrame) -> gpd.G
     the new site is analysed (one `analyze_sites` call for all new ones).
     Name, status and notes come from `sites` as they are now.
     """
-    keys, waits = _start(path, project, sites)
+    keys, waits = _start(path, sites)
     for future in waits:
         future.result()  # raises what the analysis raised
     with _ROWS_LOCK:
@@ -321,7 +334,7 @@ class Context:
 
     def metrics(self) -> gpd.GeoDataFrame:
         """The sites with their metrics (only new or reshaped sites are analysed)."""
-        return site_metrics(self.path, self.project, self.sites)
+        return site_metrics(self.path, self.sites)
 
     def analysis(self) -> SiteAnalysis:
         """Every site's metrics (cached per sites version and project files)."""
@@ -435,7 +448,15 @@ def watch_sites(path: str, seen: int) -> None:
         st.rerun(scope="app")
 
 
+_PROFILE = os.environ.get("GRIDGIS_PROFILE")  # a folder: each run's cProfile stats go there
+_PROFILER: dict[int, cProfile.Profile] = {}
+
+
 def timer_start() -> tuple[float, float]:
+    """Start timing (and with ``$GRIDGIS_PROFILE``, profiling) this run."""
+    if _PROFILE:
+        profiler = _PROFILER[threading.get_ident()] = cProfile.Profile()
+        profiler.enable()
     return time.perf_counter(), time.thread_time()
 
 
@@ -449,6 +470,11 @@ def timer_stop(start: tuple[float, float], *, page: str, stored: int) -> None:
     """
     ms = (time.perf_counter() - start[0]) * 1000.0
     cpu_ms = (time.thread_time() - start[1]) * 1000.0
+    profiler = _PROFILER.pop(threading.get_ident(), None)
+    if profiler is not None:
+        profiler.disable()
+        name = f"{page}-{'stored' if stored else 'plain'}-{time.time_ns()}.pstats"
+        profiler.dump_stats(str(Path(_PROFILE or ".") / name))
     st.session_state[state.RUN_MS] = ms
     log = os.environ.get("GRIDGIS_TIMING_LOG")
     if log:

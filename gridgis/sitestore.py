@@ -27,6 +27,7 @@ import contextlib
 import fcntl
 import os
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,11 @@ EDITABLE = ("name", "site_type", "notes", "status", "geometry")
 """Fields `SiteStore.update` may change."""
 
 _COLUMNS = ("site_id", "site_type", "name", "status", "notes", "rev")
+
+# The sites last read from each file, with the file's (inode, mtime, size) then:
+# a save replaces the file (new inode), so an unchanged stamp means unchanged sites.
+_READ: dict[str, tuple[tuple[int, int, int], gpd.GeoDataFrame]] = {}
+_READ_LOCK = threading.Lock()
 
 
 def _as_geometry(geometry: BaseGeometry | Mapping[str, Any]) -> BaseGeometry:
@@ -106,16 +112,39 @@ class SiteStore:
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
-    def version(self) -> int:
-        """A number that changes whenever the sites on disk change (0: none yet)."""
+    def _stamp(self) -> tuple[int, int, int] | None:
         try:
             st = self._data_file.stat()
         except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def version(self) -> int:
+        """A number that changes whenever the sites on disk change (0: none yet)."""
+        stamp = self._stamp()
+        if stamp is None:
             return 0
-        return st.st_mtime_ns ^ (st.st_size << 1) ^ st.st_ino
+        ino, mtime_ns, size = stamp
+        return mtime_ns ^ (size << 1) ^ ino
 
     def load(self) -> gpd.GeoDataFrame:
-        """The sites on disk now, EPSG:4326, with ``rev`` filled in (1 if absent)."""
+        """The sites on disk now, EPSG:4326, with ``rev`` filled in (1 if absent).
+
+        A file unchanged since this process last read it is not read again
+        (a copy of what was read then is returned).
+        """
+        key, stamp = str(self._data_file), self._stamp()
+        with _READ_LOCK:
+            hit = _READ.get(key)
+        if stamp is not None and hit is not None and hit[0] == stamp:
+            return hit[1].copy()
+        sites = self._read()
+        if stamp is not None and self._stamp() == stamp:  # not replaced while being read
+            with _READ_LOCK:
+                _READ[key] = (stamp, sites.copy())
+        return sites
+
+    def _read(self) -> gpd.GeoDataFrame:
         sites = None
         if self.is_gpkg:
             if "sites" in io.list_layers(self.path):

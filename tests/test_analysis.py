@@ -7,9 +7,10 @@ from openpyxl import load_workbook
 from shapely import box
 
 from gridgis._errors import ValidationError
-from gridgis.analysis import CONTRACT_PROPERTIES, analyze_sites
+from gridgis.analysis import CONTRACT_PROPERTIES, analyze_sites, prepare
 from gridgis.cli import main
 from gridgis.project import Project, open_project
+from gridgis.settings import settings_from_toml
 
 from .conftest import DATA, _frame
 
@@ -92,3 +93,40 @@ def test_cli_analyze_external_sites_file(tmp_path, capsys):
     pyogrio.write_dataframe(sites.assign(site_type="helipad"), bad)
     assert main(["analyze", str(DATA / "dongsi180"), "--sites", str(bad)]) == 2
     assert "site_type 'helipad'" in capsys.readouterr().err
+
+
+def _same_analysis(a, b) -> None:
+    gpd.pd.testing.assert_frame_equal(gpd.pd.DataFrame(a.sites), gpd.pd.DataFrame(b.sites))
+    gpd.pd.testing.assert_frame_equal(a.lines, b.lines)
+    gpd.pd.testing.assert_frame_equal(a.plan_funding, b.plan_funding)
+
+
+@pytest.mark.parametrize("sample", ["dongsi180", "shaxi_f.gpkg"])
+def test_prepared_project_gives_the_same_results(sample):
+    project = open_project(DATA / sample)
+    prepared = prepare(project)
+    assert prepared.network is not None and "buildings" in prepared.metric
+    _same_analysis(analyze_sites(project, prepared=prepared), analyze_sites(project))
+    # one site at a time, as the app analyses drawings, and sites far from everything
+    sites = project.layers["sites"]
+    for pos in range(len(sites)):
+        one = sites.iloc[[pos]]
+        _same_analysis(analyze_sites(project, one, prepared=prepared), analyze_sites(project, one))
+    far = sites.iloc[[0]].assign(geometry=sites.iloc[[0]].geometry.translate(0.05, 0.05))
+    alone = analyze_sites(project, far, prepared=prepared)
+    _same_analysis(alone, analyze_sites(project, far))
+    assert alone.sites.iloc[0]["households_served"] == 0
+
+
+def test_prepared_project_must_match_project_and_settings(tiny_layers):
+    project = Project(layers=tiny_layers)
+    other = Project(layers=tiny_layers)
+    with pytest.raises(ValueError, match="another project"):
+        analyze_sites(other, prepared=prepare(project))
+    changed = settings_from_toml("[general.households_per_floor_fallback]\nvalue = 3.0\n")
+    with pytest.raises(ValueError, match="other settings"):
+        analyze_sites(project, settings=changed, prepared=prepare(project))
+    _same_analysis(
+        analyze_sites(project, settings=changed, prepared=prepare(project, settings=changed)),
+        analyze_sites(project, settings=changed),
+    )

@@ -1,5 +1,6 @@
 import multiprocessing
 import shutil
+from pathlib import Path
 
 import pytest
 from shapely import box
@@ -97,3 +98,30 @@ def test_new_ids_skip_taken_ones(work):
     store = SiteStore(work)
     store.add(SHED, site_type="parking_shed", site_id="S2")
     assert store.new_site_id() == "S3"
+
+
+def test_loads_reuse_the_last_read_until_the_file_changes(work):
+    store = SiteStore(work)
+    store.add(SHED, site_type="parking_shed", name="车棚")
+    first = store.load()
+    first.loc[0, "name"] = "changed in memory only"  # a copy: the next load is not affected
+    again = SiteStore(work).load()
+    assert again.equals(store.load()) and again.loc[0, "name"] != "changed in memory only"
+    # another program rewrites the file (here: a project saved by another tool)
+    project = open_project(work)
+    sites = project.layers["sites"].assign(name="renamed elsewhere")
+    if SiteStore(work).is_gpkg:
+        from gridgis.io import update_gpkg
+
+        update_gpkg({"sites": sites}, work)
+    else:
+        from gridgis.io import write_geojson
+
+        write_geojson(sites, f"{work}/sites.geojson")
+    assert set(store.load()["name"]) == {"renamed elsewhere"}
+    if not SiteStore(work).is_gpkg:  # an editor that writes the file in place (same inode)
+        path = Path(work) / "sites.geojson"
+        text = path.read_text(encoding="utf-8")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text.replace("renamed elsewhere", "edited in place"))
+        assert set(store.load()["name"]) == {"edited in place"}
