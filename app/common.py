@@ -36,6 +36,7 @@ from gridgis._errors import GridGISError
 from gridgis.analysis import PreparedProject, SiteAnalysis, analyze_sites, prepare
 from gridgis.households import resolve_households
 from gridgis.i18n import t, t_or
+from gridgis.io import as_geojson_stores
 from gridgis.mapview import project_map
 from gridgis.project import Project, open_project
 from gridgis.settings import Settings, default_settings
@@ -274,16 +275,24 @@ def _start(path: Path, sites: gpd.GeoDataFrame) -> tuple[list[tuple[Any, ...]], 
     return keys, waits
 
 
-def prefetch_metrics(path: Path) -> None:
-    """Start analysing the project's new sites now; `site_metrics` will wait for it.
+def prefetch_metrics(path: Path, stored: list[dict[str, Any]]) -> None:
+    """Start analysing sites just saved; `site_metrics` will wait for the result.
 
-    Called right after a drawing is stored, so the analysis runs while the
-    sidebar and the page are being drawn.
+    `stored` are the rows `SiteStore` returned; their outlines are taken as
+    the file stores them (`gridgis.io.as_geojson_stores`), so the analysis
+    starts without reading the file back, and `site_metrics` finds it by key.
     """
-    try:
-        _start(path, sites_at(path))
-    except GridGISError:
-        return  # the page reports it
+    if not stored:
+        return
+    frame = gpd.GeoDataFrame(
+        {
+            "site_id": [str(row["site_id"]) for row in stored],
+            "site_type": [row["site_type"] for row in stored],
+        },
+        geometry=[as_geojson_stores(row["geometry"]) for row in stored],
+        crs=4326,
+    )
+    _start(path, frame)
 
 
 def site_metrics(path: Path, sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

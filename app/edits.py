@@ -69,20 +69,20 @@ def ingest_pending() -> list[str]:
     kind = state.current(state.DRAW_TYPE, state.variant(state.lang()))
     if kind not in settings.site_types:
         kind = next(iter(settings.site_types))
-    new = ingest(
+    stored = ingest(
         path,
         basemap=st.session_state.get(state.BASEMAP, "none"),
         site_type=kind,
         lang=state.lang(),
     )
-    if new:
-        state.set_value(state.SELECTED, new[-1])
-        common.prefetch_metrics(path)  # analysed while the sidebar and page are drawn
-    return new
+    if stored:
+        state.set_value(state.SELECTED, stored[-1]["site_id"])
+        common.prefetch_metrics(path, stored)  # analysed while the sidebar and page are drawn
+    return [str(row["site_id"]) for row in stored]
 
 
-def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[str]:
-    """Store every drawing not stored yet; return the new (or redrawn) site ids.
+def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[dict[str, Any]]:
+    """Store every drawing not stored yet; return the new (or redrawn) sites' rows.
 
     A drawing made while a site is marked for redrawing (`state.REDRAW`)
     replaces that site's outline instead of adding a site. Shapes drawn on
@@ -93,7 +93,7 @@ def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[str]:
     if not fresh:
         return []
     store = common.store_for(path)
-    out: list[str] = []
+    out: list[dict[str, Any]] = []
     for feature in fresh:
         done.add(drawing_hash(feature))
         try:
@@ -114,13 +114,13 @@ def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[str]:
                 after = store.update(target, expected_rev=int(row["rev"]), geometry=geom)
                 _push("update", target, row, after)
                 state.flash("success", t("edit.redrawn", lang, site=target))
-                out.append(target)
+                out.append(after)
                 st.session_state[state.REDRAW] = None
             else:
                 row = store.add(geom, site_type=site_type)
                 _push("add", row["site_id"], None, row)
                 state.flash("success", t("edit.added", lang, site=row["site_id"]))
-                out.append(row["site_id"])
+                out.append(row)
         except ConflictError as exc:
             state.flash("error", t("edit.conflict", lang, detail=str(exc)))
             st.session_state[state.REDRAW] = None

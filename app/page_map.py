@@ -113,11 +113,13 @@ def checks(row: pd.Series) -> None:
     if not failed:
         st.success(t("site.all_passed", lang), icon=":material/check_circle:")
     if passed:
+        lines = []
+        for check in passed:
+            message = check["message_zh"] if lang == "zh" else check["message"]
+            rule = t(f"rule.{check['rule']}", lang)
+            lines.append(f":green[✓] **{rule}**: {common.plain(message)}")
         with st.expander(t("site.passed", lang, n=len(passed))):
-            for check in passed:
-                message = check["message_zh"] if lang == "zh" else check["message"]
-                rule = t(f"rule.{check['rule']}", lang)
-                st.markdown(f":green[✓] **{rule}**: {common.plain(message)}")
+            st.markdown("\n\n".join(lines))  # one element: each costs a message
 
 
 def buildings_text(ids: list[Any]) -> str:
@@ -171,9 +173,10 @@ def site_panel(row: pd.Series) -> None:
         a.metric(t("site.ports", lang), f"{int(row['charging_ports'])}")
     b.metric(t("site.adjacent", lang), t("site.hh_value", lang, n=int(row["households_adjacent"])))
     method = t(f"site.method_{str(row['distance_method']).replace('+', '_and_')}", lang)
-    st.caption(t("site.served_buildings", lang, ids=buildings_text(row["buildings_served"]),
-                 method=method))  # fmt: skip
-    st.caption(t("site.adjacent_buildings", lang, ids=buildings_text(row["buildings_adjacent"])))
+    served = t("site.served_buildings", lang, ids=buildings_text(row["buildings_served"]),
+               method=method)  # fmt: skip
+    adjacent = t("site.adjacent_buildings", lang, ids=buildings_text(row["buildings_adjacent"]))
+    st.caption(f"{served}  \n{adjacent}")
     unknown = list(row.get("buildings_unknown") or [])
     if unknown:
         st.warning(t("site.unknown_buildings", lang, ids=buildings_text(unknown)))

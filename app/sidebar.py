@@ -108,9 +108,10 @@ def _summary(lang: str) -> None:
     counts = summary["layers"]
     n_sites = len(common.sites_at(path))
     st.divider()
-    st.markdown(f"**{common.plain(display_name(project, lang))}**")
+    # one markdown and one caption: every element is a message to the browser
     st.markdown(
-        t(
+        f"**{common.plain(display_name(project, lang))}**  \n"
+        + t(
             "sidebar.summary",
             lang,
             households=summary["households"],
@@ -119,13 +120,16 @@ def _summary(lang: str) -> None:
             sites=n_sites,
         )
     )
+    notes = []
     if "units" in summary:
-        st.caption(t("sidebar.units", lang, n=summary["units"]))
+        notes.append(t("sidebar.units", lang, n=summary["units"]))
     if summary["households_unknown_buildings"]:
-        st.caption(t("sidebar.unknown", lang, n=summary["households_unknown_buildings"]))
+        notes.append(t("sidebar.unknown", lang, n=summary["households_unknown_buildings"]))
     compound = project.layer("compound")
     if compound is not None and len(compound) and "note" in compound:
-        st.caption(common.plain(compound["note"].iloc[0]))
+        notes.append(common.plain(compound["note"].iloc[0]))
+    if notes:
+        st.caption("  \n".join(notes))
 
 
 def display_name(project, lang: str) -> str:

@@ -47,6 +47,7 @@ from gridgis.crs import DATUMS, convert_gdf
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
+    "as_geojson_stores",
     "list_layers",
     "read_gpkg_layers",
     "read_layer",
@@ -525,6 +526,20 @@ def to_geojson(gdf: gpd.GeoDataFrame | pd.DataFrame) -> str:
         frame, buffer, "GeoJSON output", driver="GeoJSON", layer="layer", layer_options=_RFC7946
     )
     return buffer.getvalue().decode("utf-8")
+
+
+def as_geojson_stores(geometry: shapely.Geometry) -> shapely.Geometry:
+    """`geometry` (EPSG:4326) exactly as `write_geojson` stores it and `read_layer` reads it.
+
+    Coordinates at 7 decimals (formatted and parsed as GDAL does), rings
+    oriented as RFC 7946 asks. Lets a caller that just saved a geometry use
+    the stored form without reading the file back.
+    """
+
+    def seven(coords: np.ndarray) -> np.ndarray:
+        return np.char.mod("%.7f", coords).astype(float)
+
+    return shapely.orient_polygons(shapely.transform(geometry, seven))
 
 
 def write_bytes(data: bytes, path: str | os.PathLike[str]) -> Path:

@@ -119,6 +119,19 @@ def test_default_language_comes_from_the_project_settings(workspace):
     assert at.query_params["project"] == "english"
 
 
+def test_a_drawing_is_analysed_once_without_reading_the_file_back(workspace):
+    path = common.workspace() / common.open_sample("dongsi180")
+    row = SiteStore(path).add(shapely.set_precision(SHED, 1e-9), site_type="parking_shed")
+    common.prefetch_metrics(path, [row])
+    with common._ROWS_LOCK:
+        started = set(common._PENDING) | set(common._ROWS)
+    # the page then reads the sites from disk: the new one's key must be the one analysed
+    on_disk = common.sites_at(path).iloc[-1]
+    key = (str(path), common.stamp(path), common._site_key("S1", "parking_shed", on_disk.geometry))
+    assert on_disk["site_id"] == "S1" and key in started
+    assert common.site_metrics(path, common.sites_at(path))["area_m2"].iloc[-1] > 70
+
+
 def test_drawing_stores_a_site_with_its_metrics(workspace):
     at = _ok(_app().run())
     at = _draw(at, SHED)

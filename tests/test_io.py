@@ -13,10 +13,13 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from gridgis._errors import CRSError, ReadError
 from gridgis.io import (
+    as_geojson_stores,
     list_layers,
     read_gpkg_layers,
     read_layer,
@@ -522,3 +525,19 @@ def test_write_gpkg_failure_leaves_target_untouched(buildings, tmp_path):
         write_gpkg({"buildings": buildings.iloc[:1], "bad": no_crs}, path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["project.gpkg"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(103.0, 105.0), st.floats(30.0, 31.5)), min_size=3, max_size=12),
+    st.booleans(),
+)
+def test_as_geojson_stores_matches_a_real_round_trip(points, clockwise):
+    hull = shapely.convex_hull(shapely.MultiPoint(points))
+    assume(hull.geom_type == "Polygon" and hull.area > 1e-12)
+    ring = list(hull.exterior.coords)
+    polygon = shapely.Polygon(ring[::-1] if clockwise else ring)
+    frame = gpd.GeoDataFrame({"site_id": ["S1"]}, geometry=[polygon], crs=4326)
+    back = read_layer(to_geojson(frame).encode(), filename="s.geojson")
+    expected = shapely.to_wkb(back.geometry.iloc[0])
+    assert shapely.to_wkb(as_geojson_stores(polygon)) == expected
