@@ -7,6 +7,7 @@ capacity, itemised cost, households and failed rules appear beside the map.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,84 +18,26 @@ from app import common, edits, mapwidget, state
 from gridgis._errors import GridGISError
 from gridgis.i18n import t
 from gridgis.mapview import sites_layer
-
-lang = state.lang()
-ctx = common.context()
-project = ctx.project
-basemap = st.session_state.get(state.BASEMAP, "none")
-site_types = list(project.settings.site_types)
-if st.session_state.get(state.DRAW_TYPE) not in site_types:
-    state.set_value(state.DRAW_TYPE, site_types[0])
+from gridgis.project import Project
 
 
-def type_name(kind: str) -> str:
-    return common.type_label(kind, lang, project)
+@dataclass
+class View:
+    """What the panel functions need of one run."""
+
+    lang: str
+    ctx: common.Context
+    analysed: bool
+
+    @property
+    def project(self) -> Project:
+        return self.ctx.project
+
+    def type_name(self, kind: str) -> str:
+        return common.type_label(kind, self.lang, self.project)
 
 
-# (new drawings were stored by app.py before the sidebar: edits.ingest_pending)
-st.session_state[state.SEEN_VERSION] = ctx.version
-sites = ctx.sites
-try:
-    metrics = ctx.metrics()
-    analysed = True
-except GridGISError as exc:
-    st.error(f"{t('site.analysis_failed', lang)}\n\n{common.plain(exc)}")
-    metrics, analysed = sites, False
-ids = [str(s) for s in sites["site_id"]]
-if st.session_state.get(state.SELECTED) not in ids:
-    state.set_value(state.SELECTED, ids[-1] if ids else None)
-
-try:
-    prepared = common.base_map(ctx, lang, basemap, st.session_state.get(state.TIANDITU_KEY))
-except GridGISError as exc:
-    st.error(f"{t('map.basemap_failed', lang)}\n\n{common.plain(exc)}")
-    prepared = common.base_map(ctx, lang, "none", None)
-    basemap = "none"
-
-common.show_flash()
-left, right = st.columns([2.1, 1], gap="medium")
-
-with left:
-    bar = st.columns([5, 1], vertical_alignment="bottom")
-    bar[0].segmented_control(
-        t("map.next_type", lang),
-        site_types,
-        key=state.bind(state.DRAW_TYPE, state.variant(lang), site_types[0]),
-        format_func=type_name,
-        required=True,
-        help=t("map.next_type_help", lang),
-    )
-    bar[1].button(
-        t("edit.undo", lang),
-        icon=":material/undo:",
-        on_click=edits.undo,
-        args=(ctx.path, lang),
-        disabled=not state.undo_stack(),
-        width="stretch",
-        help=t("edit.undo_help", lang),
-    )
-    redraw = st.session_state.get(state.REDRAW)
-    if redraw:
-        st.info(t("edit.redraw_active", lang, site=redraw))
-    group = sites_layer(
-        metrics,
-        lang=lang,
-        basemap=basemap,
-        settings=project.settings,
-        selected=st.session_state.get(state.SELECTED),
-        clear_drawn=state.clear_round(),
-    )
-    mapwidget.show(
-        prepared,
-        key=state.MAP,
-        feature_group=group,
-        height=580,
-        returned_objects=["all_drawings"],
-    )
-    st.caption(t("map.help", lang))
-
-
-def save_field(path: Path, site_id: str, rev: int, field: str, widget: str) -> None:
+def save_field(path: Path, site_id: str, rev: int, field: str, widget: str, lang: str) -> None:
     edits.update(path, site_id, rev, field, st.session_state.get(widget), lang)
 
 
@@ -102,7 +45,7 @@ def start_redraw(site_id: str) -> None:
     st.session_state[state.REDRAW] = site_id
 
 
-def checks(row: pd.Series) -> None:
+def checks(row: pd.Series, lang: str) -> None:
     failed = [c for c in row["checks"] if not c["ok"]]
     passed = [c for c in row["checks"] if c["ok"]]
     for check in failed:
@@ -122,12 +65,12 @@ def checks(row: pd.Series) -> None:
             st.markdown("\n\n".join(lines))  # one element: each costs a message
 
 
-def buildings_text(ids: list[Any]) -> str:
-    names = common.building_names(ctx.path, lang)
+def buildings_text(view: View, ids: list[Any]) -> str:
+    names = common.building_names(view.ctx.path, view.lang)
     return ", ".join(names.get(str(b), str(b)) for b in ids) or "—"
 
 
-def cost_table(row: pd.Series) -> None:
+def cost_table(row: pd.Series, lang: str) -> None:
     items = row["cost_items"]
     if not items:
         return
@@ -155,13 +98,14 @@ def cost_table(row: pd.Series) -> None:
     st.caption(t("cost.source_help", lang))
 
 
-def site_panel(row: pd.Series) -> None:
+def site_panel(view: View, row: pd.Series) -> None:
+    lang, project, type_name = view.lang, view.project, view.type_name
     status = row.get("status") or "proposed"
     st.markdown(
         f"#### {common.plain(common.site_title(row, lang, project))}\n"
         f"{type_name(str(row['site_type']))} · {t(f'map.{status}', lang)}"
     )
-    if not analysed:
+    if not view.analysed:
         return
     unit = common.unit_label(str(row["capacity_unit"]), lang)
     a, b = st.columns(2)
@@ -173,16 +117,17 @@ def site_panel(row: pd.Series) -> None:
         a.metric(t("site.ports", lang), f"{int(row['charging_ports'])}")
     b.metric(t("site.adjacent", lang), t("site.hh_value", lang, n=int(row["households_adjacent"])))
     method = t(f"site.method_{str(row['distance_method']).replace('+', '_and_')}", lang)
-    served = t("site.served_buildings", lang, ids=buildings_text(row["buildings_served"]),
-               method=method)  # fmt: skip
-    adjacent = t("site.adjacent_buildings", lang, ids=buildings_text(row["buildings_adjacent"]))
+    served = buildings_text(view, row["buildings_served"])
+    adjacent = buildings_text(view, row["buildings_adjacent"])
+    served = t("site.served_buildings", lang, ids=served, method=method)
+    adjacent = t("site.adjacent_buildings", lang, ids=adjacent)
     st.caption(f"{served}  \n{adjacent}")
     unknown = list(row.get("buildings_unknown") or [])
     if unknown:
-        st.warning(t("site.unknown_buildings", lang, ids=buildings_text(unknown)))
-    checks(row)
+        st.warning(t("site.unknown_buildings", lang, ids=buildings_text(view, unknown)))
+    checks(row, lang)
     st.markdown(f"**{t('site.cost_items', lang)}**")
-    cost_table(row)
+    cost_table(row, lang)
     per = row["per_household_cny"]
     st.caption(
         t(
@@ -195,7 +140,9 @@ def site_panel(row: pd.Series) -> None:
     )
 
 
-def edit_panel(row: pd.Series) -> None:
+def edit_panel(view: View, row: pd.Series) -> None:
+    lang, ctx, type_name = view.lang, view.ctx, view.type_name
+    site_types = list(view.project.settings.site_types)
     sid, rev = str(row["site_id"]), int(row["rev"])
     with st.container(border=True):
         st.markdown(f"**{t('edit.title', lang)}**")
@@ -206,7 +153,7 @@ def edit_panel(row: pd.Series) -> None:
             value=name if isinstance(name, str) else "",
             key=name_key,
             on_change=save_field,
-            args=(ctx.path, sid, rev, "name", name_key),
+            args=(ctx.path, sid, rev, "name", name_key, lang),
             placeholder=t("edit.name_placeholder", lang),
         )
         c1, c2 = st.columns(2)
@@ -220,7 +167,7 @@ def edit_panel(row: pd.Series) -> None:
             key=type_key,
             format_func=type_name,
             on_change=save_field,
-            args=(ctx.path, sid, rev, "site_type", type_key),
+            args=(ctx.path, sid, rev, "site_type", type_key, lang),
         )
         status_key = state.edit_key("status", sid, rev, lang)
         statuses = ["proposed", "approved", "rejected", "built"]
@@ -232,7 +179,7 @@ def edit_panel(row: pd.Series) -> None:
             key=status_key,
             format_func=lambda s: t(f"map.{s}", lang),
             on_change=save_field,
-            args=(ctx.path, sid, rev, "status", status_key),
+            args=(ctx.path, sid, rev, "status", status_key, lang),
         )
         notes_key = state.edit_key("notes", sid, rev, lang)
         notes = row.get("notes")
@@ -241,7 +188,7 @@ def edit_panel(row: pd.Series) -> None:
             value=notes if isinstance(notes, str) else "",
             key=notes_key,
             on_change=save_field,
-            args=(ctx.path, sid, rev, "notes", notes_key),
+            args=(ctx.path, sid, rev, "notes", notes_key, lang),
             height=80,
         )
         b1, b2 = st.columns(2)
@@ -263,23 +210,101 @@ def edit_panel(row: pd.Series) -> None:
         st.caption(t("edit.autosave", lang))
 
 
-with right:
-    if not ids:
-        st.info(t("site.none_yet", lang))
-    else:
-        titles = {
-            str(rec["site_id"]): common.site_title(rec, lang, project)
-            for rec in pd.DataFrame(sites.drop(columns="geometry")).to_dict("records")
-        }
-        chosen = st.selectbox(
-            t("site.pick", lang),
-            ids,
-            key=state.bind(state.SELECTED, state.variant(lang, titles.values())),
-            format_func=titles.get,
-        )
-        st.session_state[state.SELECTED] = chosen
-        row = metrics.iloc[ids.index(chosen)]
-        site_panel(row)
-        edit_panel(row)
+def map_and_panel() -> common.Context:
+    """The map and, beside it, the selected site's numbers and edit fields.
 
-common.watch_sites(str(ctx.path), ctx.version)
+    (Not an `st.fragment`: a drawing that arrives while a whole run is still
+    under way preempts it, and Streamlit 1.67 then sometimes leaves the old
+    panel's widgets on the page beside the new ones.)
+    """
+    # (new drawings were stored by app.py before the sidebar: edits.ingest_pending)
+    lang = state.lang()
+    ctx = common.context()
+    project = ctx.project
+    basemap = st.session_state.get(state.BASEMAP, "none")
+    site_types = list(project.settings.site_types)
+    if st.session_state.get(state.DRAW_TYPE) not in site_types:
+        state.set_value(state.DRAW_TYPE, site_types[0])
+    st.session_state[state.SEEN_VERSION] = ctx.version
+    sites = ctx.sites
+    try:
+        metrics = ctx.metrics()
+        analysed = True
+    except GridGISError as exc:
+        st.error(f"{t('site.analysis_failed', lang)}\n\n{common.plain(exc)}")
+        metrics, analysed = sites, False
+    view = View(lang=lang, ctx=ctx, analysed=analysed)
+    ids = [str(s) for s in sites["site_id"]]
+    if st.session_state.get(state.SELECTED) not in ids:
+        state.set_value(state.SELECTED, ids[-1] if ids else None)
+    try:
+        prepared = common.base_map(ctx, lang, basemap, st.session_state.get(state.TIANDITU_KEY))
+    except GridGISError as exc:
+        st.error(f"{t('map.basemap_failed', lang)}\n\n{common.plain(exc)}")
+        prepared = common.base_map(ctx, lang, "none", None)
+        basemap = "none"
+
+    common.show_flash()
+    left, right = st.columns([2.1, 1], gap="medium")
+    with left:
+        bar = st.columns([5, 1], vertical_alignment="bottom")
+        bar[0].segmented_control(
+            t("map.next_type", lang),
+            site_types,
+            key=state.bind(state.DRAW_TYPE, state.variant(lang), site_types[0]),
+            format_func=view.type_name,
+            required=True,
+            help=t("map.next_type_help", lang),
+        )
+        bar[1].button(
+            t("edit.undo", lang),
+            icon=":material/undo:",
+            on_click=edits.undo,
+            args=(ctx.path, lang),
+            disabled=not state.undo_stack(),
+            width="stretch",
+            help=t("edit.undo_help", lang),
+        )
+        redraw = st.session_state.get(state.REDRAW)
+        if redraw:
+            st.info(t("edit.redraw_active", lang, site=redraw))
+        group = sites_layer(
+            metrics,
+            lang=lang,
+            basemap=basemap,
+            settings=project.settings,
+            selected=st.session_state.get(state.SELECTED),
+            clear_drawn=state.clear_round(),
+        )
+        mapwidget.show(
+            prepared,
+            key=state.MAP,
+            feature_group=group,
+            height=580,
+            returned_objects=["all_drawings"],
+        )
+        st.caption(t("map.help", lang))
+
+    with right:
+        if not ids:
+            st.info(t("site.none_yet", lang))
+        else:
+            titles = {
+                str(rec["site_id"]): common.site_title(rec, lang, project)
+                for rec in pd.DataFrame(sites.drop(columns="geometry")).to_dict("records")
+            }
+            chosen = st.selectbox(
+                t("site.pick", lang, n=len(ids)),
+                ids,
+                key=state.bind(state.SELECTED, state.variant(lang, titles.values())),
+                format_func=titles.get,
+            )
+            st.session_state[state.SELECTED] = chosen
+            row = metrics.iloc[ids.index(chosen)]
+            site_panel(view, row)
+            edit_panel(view, row)
+    return ctx
+
+
+shown = map_and_panel()
+common.watch_sites(str(shown.path), shown.version)

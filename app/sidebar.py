@@ -106,7 +106,6 @@ def _summary(lang: str) -> None:
         return  # the page shows the error
     summary = common.summary(path)
     counts = summary["layers"]
-    n_sites = len(common.sites_at(path))
     st.divider()
     # one markdown and one caption: every element is a message to the browser
     st.markdown(
@@ -117,7 +116,6 @@ def _summary(lang: str) -> None:
             households=summary["households"],
             buildings=counts.get("buildings", 0),
             grids=counts.get("microgrids", 0),
-            sites=n_sites,
         )
     )
     notes = []

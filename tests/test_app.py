@@ -65,8 +65,8 @@ def _metrics(at: AppTest) -> dict[str, str]:
 
 
 def _select(at: AppTest, label: str):
-    """The select box (or multiselect) with this label."""
-    hits = [w for w in (*at.selectbox, *at.multiselect) if w.label == label]
+    """The select box (or multiselect) whose label is or starts with `label`."""
+    hits = [w for w in (*at.selectbox, *at.multiselect) if w.label.startswith(label)]
     assert len(hits) == 1, f"{label!r}: {[w.label for w in at.selectbox]}"
     return hits[0]
 
@@ -87,8 +87,8 @@ def test_map_page_opens_a_copy_of_the_sample(workspace):
     assert at.query_params["lang"] == "zh" and at.query_params["project"] == "dongsi180"
     assert "老旧小区改造规划" in at.title[0].value
     summary = " ".join(md.value for md in at.sidebar.markdown)
-    assert "**308** 户" in summary and "**3** 处场地" in summary
-    picker = _select(at, "选中的场地")
+    assert "**308** 户" in summary and "**4** 栋" in summary
+    picker = _select(at, "选中的场地（共 3 处）")
     assert picker.options == ["SITE1 · 智能充电非机动车棚", "SITE2 · 党群活动室（邻里客厅）",
                               "SITE3 · 小区菜园"]  # fmt: skip
     assert {"面积", "容量", "造价", "服务户数", "需征询户数"} <= set(_metrics(at))
