@@ -116,8 +116,8 @@ def build(settings: Settings, edited: pd.DataFrame, language: str) -> Settings:
 def write_settings(path: Path, settings: Settings) -> None:
     """Save `settings` into the project at `path`, keeping every site saved meanwhile."""
     store = common.store_for(path)
-    # the same lock SiteStore takes: no session saves a site between our read and write
-    with store._locked():
+    # no session saves a site between our read and write
+    with store.locked():
         project = open_project(path)
         project.settings = settings
         save_project(project)

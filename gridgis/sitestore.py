@@ -104,7 +104,13 @@ class SiteStore:
             self._lock_file = self.path / ".sites.lock"
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def locked(self) -> Iterator[None]:
+        """Hold the project's site lock: no `SiteStore` call anywhere saves meanwhile.
+
+        For code that rewrites the whole project (e.g. its settings): read it,
+        change it and save it inside ``with store.locked():``, and no site
+        saved by another session in between is lost.
+        """
         with open(self._lock_file, "a+") as fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:
@@ -218,7 +224,7 @@ class SiteStore:
             The site breaks the layer contract (bad type, invalid polygon...).
         """
         geom = _as_geometry(geometry)
-        with self._locked():
+        with self.locked():
             sites = self.load()
             sid = site_id or self._next_id(sites)
             if sid in set(sites["site_id"]):
@@ -248,7 +254,7 @@ class SiteStore:
             raise ProjectError(
                 f"cannot change {', '.join(sorted(unknown))}; editable: {', '.join(EDITABLE)}"
             )
-        with self._locked():
+        with self.locked():
             sites = self.load()
             pos = self._locate(sites, site_id)
             if pos is None:
@@ -275,7 +281,7 @@ class SiteStore:
         ConflictError
             `expected_rev` is given and another session changed the site meanwhile.
         """
-        with self._locked():
+        with self.locked():
             sites = self.load()
             pos = self._locate(sites, site_id)
             if pos is None:
@@ -295,7 +301,7 @@ class SiteStore:
         saw the undone state get a conflict rather than overwriting the undo.
         """
         geom = _as_geometry(row["geometry"])
-        with self._locked():
+        with self.locked():
             sites = self.load()
             pos = self._locate(sites, str(row["site_id"]))
             rev = max(int(row.get("rev") or 1), int(sites.at[pos, "rev"]) if pos is not None else 0)

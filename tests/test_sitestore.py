@@ -125,3 +125,17 @@ def test_loads_reuse_the_last_read_until_the_file_changes(work):
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text.replace("renamed elsewhere", "edited in place"))
         assert set(store.load()["name"]) == {"edited in place"}
+
+
+def test_a_site_saved_while_the_project_is_locked_waits_for_the_lock(work):
+    store = SiteStore(work)
+    before = len(store.load())
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        pool.apply(_add_many, [(str(work), "warm-up", 0)])  # the worker has imported gridgis
+        with store.locked():  # e.g. the settings page rewriting the whole project
+            pending = pool.apply_async(_add_many, [(str(work), "tablet", 1)])
+            pending.wait(timeout=2)
+            assert not pending.ready() and len(store.load()) == before  # it waits
+        pending.get(timeout=60)
+    assert len(store.load()) == before + 1
