@@ -25,7 +25,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from gridgis._errors import GridGISError, SettingsError
-from gridgis.layout import charging, stall_counts
+from gridgis.layout import _stall_arrays, charging
 from gridgis.settings import Settings
 
 __all__ = ["check_metrics_index", "site_capacity", "site_ids", "site_types"]
@@ -39,6 +39,20 @@ def site_ids(sites: pd.DataFrame) -> pd.Series:
         ids = sites["site_id"].astype(object)
         return ids.where(ids.notna(), pd.Series(sites.index, index=sites.index)).astype(str)
     return pd.Series(sites.index, index=sites.index).astype(str)
+
+
+def _site_id_array(sites: pd.DataFrame) -> NDArray[np.object_]:
+    """`site_ids` as an object array; quick when every ``site_id`` is already text."""
+    if "site_id" in sites:
+        ids = sites["site_id"].to_numpy(dtype=object)
+        if all(type(v) is str for v in ids):  # nothing to fill in or convert
+            return ids
+    return site_ids(sites).to_numpy(dtype=object)
+
+
+def _known(types: NDArray[np.object_], settings: Settings) -> bool:
+    """True when every value of `types` is a site type in `settings`."""
+    return all(isinstance(v, str) and v in settings.site_types for v in pd.unique(types))
 
 
 def site_types(sites: pd.DataFrame, *, settings: Settings) -> pd.Series:
@@ -55,13 +69,23 @@ def site_types(sites: pd.DataFrame, *, settings: Settings) -> pd.Series:
         msg = f"sites have no 'site_type' column; use one of {', '.join(known)}"
         raise GridGISError(msg)
     types = sites["site_type"]
-    bad = ~types.isin(list(known))
-    if bad.any():
-        ids = site_ids(sites)
-        wrong = "; ".join(f"site {ids[k]!r}: site_type={types[k]!r}" for k in types.index[bad])
-        msg = f"unknown site type ({wrong}); known types: {', '.join(known)}"
-        raise GridGISError(msg)
+    if not _known(types.to_numpy(dtype=object), settings):
+        bad = ~types.isin(list(known))
+        if bad.any():
+            ids = site_ids(sites)
+            wrong = "; ".join(f"site {ids[k]!r}: site_type={types[k]!r}" for k in types.index[bad])
+            msg = f"unknown site type ({wrong}); known types: {', '.join(known)}"
+            raise GridGISError(msg)
     return types.astype(str)
+
+
+def _site_type_array(sites: pd.DataFrame, *, settings: Settings) -> NDArray[np.object_]:
+    """`site_types` as an object array (the vectorised metrics index with it)."""
+    if "site_type" in sites:
+        types = sites["site_type"].to_numpy(dtype=object)
+        if _known(types, settings):
+            return types
+    return site_types(sites, settings=settings).to_numpy(dtype=object)  # raises
 
 
 def check_metrics_index(frame: pd.DataFrame, sites: pd.DataFrame, name: str) -> None:
@@ -123,7 +147,9 @@ def site_capacity(
     [{'capacity': 50, 'capacity_unit': 'bikes', 'charging_ports': 17, 'circuits': 2, 'blocks': 2}]
     """
     check_metrics_index(metrics, sites, "metrics")
-    types = site_types(sites, settings=settings)
+    # object arrays rather than Series, and stall counts as arrays rather than a frame:
+    # pandas' per-call overhead dominated for a few sites
+    types = _site_type_array(sites, settings=settings)
     n = len(sites)
     area = np.nan_to_num(metrics["area_m2"].to_numpy(dtype=float))
     geoms = np.asarray(sites.geometry.to_numpy(), dtype=object)
@@ -134,13 +160,11 @@ def site_capacity(
     units = np.empty(n, dtype=object)
     for key in pd.unique(types):
         st = settings.site_types[key]
-        at = (types == key).to_numpy()
+        at = types == key
         units[at] = st.capacity_unit
         if st.capacity_rule == "bike_stalls":
             has = at & (area > 0)
-            stalls = stall_counts(geoms[has], settings=settings)
-            capacity[has] = stalls["count"].to_numpy()
-            blocks[has] = stalls["blocks"].to_numpy()
+            capacity[has], blocks[has], _ = _stall_arrays(geoms[has], settings=settings)
             ports[at], circuits[at] = charging(capacity[at], settings=settings)
         else:
             apc = _positive(st.area_per_capacity_m2.value, f"site_types.{key}.area_per_capacity_m2")
@@ -149,9 +173,10 @@ def site_capacity(
         {
             "capacity": capacity.astype(np.int64),
             "capacity_unit": units,
-            "charging_ports": ports.astype(np.int64),
-            "circuits": circuits.astype(np.int64),
+            "charging_ports": ports,
+            "circuits": circuits,
             "blocks": blocks.astype(np.int64),
         },
         index=sites.index,
+        copy=False,
     )

@@ -45,24 +45,25 @@ FUNDING_COLUMNS = (
 _I = np.ndarray
 
 
-def _to_cents(values: pd.Series, name: str) -> _I:
-    raw = values.to_numpy(dtype=float)
+def _to_cents(raw: np.ndarray, index: pd.Index, name: str) -> _I:
+    """`raw` (float) in whole cents, checked finite and >= 0 (`index` names a bad entry)."""
     bad = ~np.isfinite(raw) | (raw < 0)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        where = values.index[first]
+        where = index[first]
         msg = f"{name} must be finite and >= 0, got {float(raw[first])!r} at index {where!r}"
         raise GridGISError(msg)
     return np.floor(raw * 100.0 + 0.5).astype(np.int64)
 
 
-def _aligned(value: pd.Series | float, index: pd.Index, name: str) -> pd.Series:
+def _aligned(value: pd.Series | float, index: pd.Index, name: str) -> np.ndarray:
+    """`value` as floats on `index`: a Series sharing it, or one number for every entry."""
     if isinstance(value, pd.Series):
         if not value.index.equals(index):
             msg = f"{name} must have the index of cost_cny, got {value.index[:5].tolist()!r}"
             raise GridGISError(msg)
-        return value
-    return pd.Series(float(value), index=index)
+        return value.to_numpy(dtype=float)
+    return np.full(len(index), float(value))
 
 
 def _split(cost: _I, other: _I, settings: Settings) -> tuple[_I, _I, _I, np.ndarray]:
@@ -98,6 +99,7 @@ def _frame(
             "subsidy_capped": capped.astype(bool),
         },
         index=index,
+        copy=False,
     )
 
 
@@ -138,10 +140,11 @@ def split_funding(
         A cost or other amount is negative or not finite, or a Series does not
         share the index of `cost_cny`.
     """
+    # numpy arrays throughout, one frame at the end: pandas' per-call overhead dominated
     index = cost_cny.index
-    cost = _to_cents(cost_cny, "cost_cny")
-    other = _to_cents(_aligned(other_cny, index, "other_cny"), "other_cny")
-    households = _aligned(households_served, index, "households_served").to_numpy(dtype=float)
+    cost = _to_cents(cost_cny.to_numpy(dtype=float), index, "cost_cny")
+    other = _to_cents(_aligned(other_cny, index, "other_cny"), index, "other_cny")
+    households = _aligned(households_served, index, "households_served")
     residents, subsidy, other, capped = _split(cost, other, settings)
     per_household = _per_household(residents, households)
     return _frame(residents, subsidy, other, per_household, capped, index)
@@ -183,11 +186,13 @@ def split_plan_funding(
     [{'residents_cny': 100000.0, 'subsidy_cny': 200000.0, 'other_cny': 0.0, \
 'per_household_cny': 333.34, 'subsidy_capped': True}]
     """
+    index = cost_cny.index
     if isinstance(other_cny, pd.Series):
-        other_total = _to_cents(_aligned(other_cny, cost_cny.index, "other_cny"), "other_cny")
-    else:
-        other_total = _to_cents(pd.Series([float(other_cny)]), "other_cny")
-    cost = np.array([_to_cents(cost_cny, "cost_cny").sum()], dtype=np.int64)
+        other_total = _to_cents(_aligned(other_cny, index, "other_cny"), index, "other_cny")
+    else:  # one amount: named as entry 0 if bad
+        other_total = _to_cents(np.array([float(other_cny)]), pd.RangeIndex(1), "other_cny")
+    cost_cents = _to_cents(cost_cny.to_numpy(dtype=float), index, "cost_cny")
+    cost = np.array([cost_cents.sum()], dtype=np.int64)
     other = np.array([other_total.sum()], dtype=np.int64)
     residents, subsidy, other, capped = _split(cost, other, settings)
     per_household = _per_household(residents, np.array([float(households)]))

@@ -51,7 +51,16 @@ from shapely.geometry.base import BaseGeometry
 from gridgis._errors import GridGISError
 from gridgis.project import Project
 from gridgis.settings import Settings
-from gridgis.stallcount import _EPS, _F, TOLERANCE_M, _Rules, _rules, charging, rectangle_stalls
+from gridgis.stallcount import (
+    _EPS,
+    _F,
+    TOLERANCE_M,
+    _rectangle_arrays,
+    _Rules,
+    _rules,
+    charging,
+    rectangle_stalls,
+)
 
 __all__ = [
     "TOLERANCE_M",
@@ -298,22 +307,17 @@ def _edge_frames(geoms: NDArray[np.object_]) -> tuple[_F, _F, _F, NDArray[np.obj
     order = np.lexsort((-length, seg_of))
     first = order[np.r_[True, seg_of[order][1:] != seg_of[order][:-1]]]
     theta = np.arctan2(d[first, 1], d[first, 0])
+    start = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])  # each ring's first coordinate
     c, s = np.cos(theta)[idx], np.sin(theta)[idx]
-    origin = xy[np.r_[0, np.flatnonzero(np.diff(idx)) + 1]][idx]
-    rel = xy - origin
+    o = xy[start]
+    rel = xy - o[idx]
     u = c * rel[:, 0] + s * rel[:, 1]
     v = -s * rel[:, 0] + c * rel[:, 1]
-    k = len(poly)
-    umin, umax = np.full(k, np.inf), np.full(k, -np.inf)
-    vmin, vmax = np.full(k, np.inf), np.full(k, -np.inf)
-    np.minimum.at(umin, idx, u)
-    np.maximum.at(umax, idx, u)
-    np.minimum.at(vmin, idx, v)
-    np.maximum.at(vmax, idx, v)
+    umin, umax = np.minimum.reduceat(u, start), np.maximum.reduceat(u, start)
+    vmin, vmax = np.minimum.reduceat(v, start), np.maximum.reduceat(v, start)
     cu = np.stack([umin, umax, umax, umin, umin], axis=1)
     cv = np.stack([vmin, vmin, vmax, vmax, vmin], axis=1)
     cs, sn = np.cos(theta)[:, None], np.sin(theta)[:, None]
-    o = xy[np.r_[0, np.flatnonzero(np.diff(idx)) + 1]]
     ring = np.stack([o[:, :1] + cs * cu - sn * cv, o[:, 1:] + sn * cu + cs * cv], axis=2)
     rects[poly] = shapely.polygons(ring)
     angle[poly] = np.degrees(theta) % 180.0
@@ -388,6 +392,48 @@ def _polygon(site: Any) -> BaseGeometry | None:
     return site
 
 
+@dataclass(frozen=True)
+class _PartLayout:
+    """The best trial for one part of a site, and what turns it back onto the part."""
+
+    part: BaseGeometry
+    origin: tuple[float, float]  # centre of the rotation
+    turned: BaseGeometry  # the part (grown by the tolerance) turned by -trial.angle
+    trial: _Trial
+
+
+def _part_layouts(site: BaseGeometry, ru: _Rules) -> list[_PartLayout]:
+    """The best trial for each part of `site` that holds stalls, in part order."""
+    out: list[_PartLayout] = []
+    for part in getattr(site, "geoms", [site]):
+        if part.area <= 0:
+            continue
+        angles, shape = _angles(part)
+        c = shape.centroid
+        origin = (c.x, c.y)
+        q_tol = shapely.buffer(shape, TOLERANCE_M / 2, join_style="mitre")
+        best: tuple[BaseGeometry, _Trial] | None = None
+        for angle in angles:
+            q = _rotate(q_tol, -angle, origin)
+            for top in (False, True):
+                trial = _trial(q, angle, top, ru)
+                if best is None or trial.count > best[1].count:
+                    best = (q, trial)
+        if best is not None and best[1].count > 0:
+            out.append(_PartLayout(part, origin, best[0], best[1]))
+    return out
+
+
+def _count_stalls(site: Any, ru: _Rules) -> tuple[int, int]:
+    """Stalls and blocks `layout_stalls` lays out in `site`, without building their shapes."""
+    polygon = _polygon(site)
+    blocks: list[int] = []
+    for part in [] if polygon is None else _part_layouts(polygon, ru):
+        offset = max(blocks, default=0)
+        blocks += [offset + b for _, _, b in part.trial.stalls]
+    return len(blocks), len(set(blocks))
+
+
 def layout_stalls(
     site_geometry_metric: BaseGeometry, *, settings: Settings, aisle_m: float | None = None
 ) -> StallLayout:
@@ -431,51 +477,35 @@ def layout_stalls(
     site = _polygon(site_geometry_metric)
     if site is None:
         return _empty_layout()
-    parts = list(getattr(site, "geoms", [site]))
-    stalls: list[BaseGeometry] = []
+    parts = _part_layouts(site, ru)
+    stalls: list[NDArray[np.object_]] = []
     aisles: list[BaseGeometry] = []
     blocks: list[int] = []
-    angle_used = math.nan
     for part in parts:
-        if part.area <= 0:
-            continue
-        angles, shape = _angles(part)
-        c = shape.centroid
-        origin = (c.x, c.y)
-        q_tol = shapely.buffer(shape, TOLERANCE_M / 2, join_style="mitre")
-        best: _Trial | None = None
-        for angle in angles:
-            q = _rotate(q_tol, -angle, origin)
-            for top in (False, True):
-                trial = _trial(q, angle, top, ru)
-                if best is None or trial.count > best.count:
-                    best = trial
-        if best is None or best.count == 0:
-            continue
+        best = part.trial
         offset = max(blocks, default=0)
         xs = np.array([s[0] for s in best.stalls])
         ys = np.array([s[1] for s in best.stalls])
         boxes = shapely.box(xs, ys, xs + ru.width, ys + ru.depth)
-        stalls += list(_rotate(boxes, best.angle, origin))
+        stalls.append(_rotate(boxes, best.angle, part.origin))
         blocks += [offset + s[2] for s in best.stalls]
         if len(best.aisles):
-            xmin, _, xmax, _ = _rotate(q_tol, -best.angle, origin).bounds
+            xmin, _, xmax, _ = part.turned.bounds
             strips = shapely.box(xmin, best.aisles, xmax, best.aisles + ru.aisle)
-            clipped = shapely.intersection(_rotate(strips, best.angle, origin), part)
+            clipped = shapely.intersection(_rotate(strips, best.angle, part.origin), part.part)
             aisles += [g for g in clipped if not g.is_empty and g.area > _SLIVER_M2]
-        if math.isnan(angle_used):
-            angle_used = best.angle
     if not stalls:
         return _empty_layout()
-    ports, circuits = charging(len(stalls), settings=settings)
+    count = len(blocks)  # one block number per stall
+    ports, circuits = charging(count, settings=settings)
     return StallLayout(
-        stalls=gpd.GeoSeries(stalls),
+        stalls=gpd.GeoSeries(np.concatenate(stalls)),
         block=np.asarray(blocks, dtype=np.int64),
-        count=len(stalls),
+        count=count,
         charging_ports=ports,
         circuits=circuits,
         blocks=len(set(blocks)),
-        orientation_deg=round(float(angle_used), 6),
+        orientation_deg=round(float(parts[0].trial.angle), 6),
         aisles=gpd.GeoSeries(aisles, dtype="geometry"),
     )
 
@@ -486,7 +516,8 @@ def stall_counts(
     """Stalls and blocks of many sites: what `layout_stalls` gives for each.
 
     Rectangles (within 5 mm) are counted in closed form (`rectangle_stalls`),
-    all at once; any other shape gets a full `layout_stalls`.
+    all at once; any other shape is laid out as by `layout_stalls` (counted
+    without building the stall shapes).
 
     Parameters
     ----------
@@ -508,22 +539,30 @@ def stall_counts(
     >>> stall_counts([box(0, 0, 20, 6.2), ell], settings=default_settings())["count"].tolist()
     [50, 18]
     """
+    count, blocks, rect = _stall_arrays(geoms, settings=settings, aisle_m=aisle_m)
+    return pd.DataFrame({"count": count, "blocks": blocks, "rectangle": rect}, copy=False)
+
+
+def _stall_arrays(
+    geoms: ArrayLike, *, settings: Settings, aisle_m: float | None = None
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    """`stall_counts` as arrays (count, blocks, rectangle), without a frame."""
     g = np.asarray(geoms, dtype=object).reshape(-1)
     n = len(g)
     count = np.zeros(n, dtype=np.int64)
     blocks = np.zeros(n, dtype=np.int64)
     present = ~(shapely.is_missing(g) | shapely.is_empty(g))
     present[present] = shapely.area(g[present]) > 0
+    if not present.any():  # nothing to lay out: the rules are not even read
+        return count, blocks, present
+    ru = _rules(settings, aisle_m)
     _, along, across, rects = _edge_frames(np.where(present, g, None))
     rect = present & _rectangular(np.where(present, g, None), rects)
     if rect.any():
-        closed = rectangle_stalls(along[rect], across[rect], settings=settings, aisle_m=aisle_m)
-        count[rect] = closed["count"].to_numpy()
-        blocks[rect] = closed["blocks"].to_numpy()
+        count[rect], blocks[rect], _ = _rectangle_arrays(along[rect], across[rect], ru)
     for pos in np.flatnonzero(present & ~rect):
-        lay = layout_stalls(g[pos], settings=settings, aisle_m=aisle_m)
-        count[pos], blocks[pos] = lay.count, lay.blocks
-    return pd.DataFrame({"count": count, "blocks": blocks, "rectangle": rect})
+        count[pos], blocks[pos] = _count_stalls(g[pos], ru)
+    return count, blocks, rect
 
 
 def _where(project: Project) -> str:

@@ -176,6 +176,16 @@ def rectangle_stalls(
     [50, 150]
     """
     ru = _rules(settings, aisle_m)
+    count, blocks, along_long_side = _rectangle_arrays(length, width, ru)
+    return pd.DataFrame(
+        {"count": count, "blocks": blocks, "along_long_side": along_long_side}, copy=False
+    )
+
+
+def _rectangle_arrays(
+    length: ArrayLike, width: ArrayLike, ru: _Rules
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    """`rectangle_stalls` as arrays (count, blocks, along the long side), without a frame."""
     a = np.atleast_1d(np.asarray(length, dtype=float))
     b = np.atleast_1d(np.asarray(width, dtype=float))
     ok = np.isfinite(a) & np.isfinite(b)
@@ -184,10 +194,8 @@ def rectangle_stalls(
     c1, b1 = _rect_one_way(s1, s2, ru)
     c2, b2 = _rect_one_way(s2, s1, ru)
     first = c1 >= c2
-    return pd.DataFrame(
-        {
-            "count": np.where(first, c1, c2).astype(np.int64),
-            "blocks": np.where(first, b1, b2).astype(np.int64),
-            "along_long_side": first,
-        }
+    return (
+        np.where(first, c1, c2).astype(np.int64),
+        np.where(first, b1, b2).astype(np.int64),
+        first,
     )

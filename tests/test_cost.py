@@ -174,3 +174,30 @@ def test_lines_for_a_site_not_in_the_index_are_an_error():
     lines = pd.DataFrame({"site_index": [5], "amount_cny": [1.0]})
     with pytest.raises(GridGISError, match=r"not in the index: \[5\]"):
         site_costs(lines, pd.Index([1, 2]))
+
+
+def test_site_id_falls_back_to_the_index_label_as_text():
+    settings = default_settings()
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["A", None, 7], "site_type": ["activity_room"] * 3},
+        geometry=[box(0, 0, 5, 5), box(0, 0, 4, 4), box(0, 0, 3, 3)],
+        crs=METRIC,
+        index=[10, 11, 12],
+    )
+    lines = _lines(sites, settings)
+    assert lines["site_id"].tolist() == ["A", "11", "7"]
+    assert lines["site_index"].tolist() == [10, 11, 12]
+    assert str(lines["site_id"].dtype) == "str"
+    no_ids = _lines(sites.drop(columns="site_id"), settings)
+    assert no_ids["site_id"].tolist() == ["10", "11", "12"]
+
+
+def test_site_costs_add_in_line_order_when_sites_interleave():
+    # 0.1 + 0.2 + 0.3 != 0.3 + 0.2 + 0.1 in floating point: the order of the lines counts
+    lines = pd.DataFrame(
+        {"site_index": ["b", "a", "b", "a", "b", "a"], "amount_cny": [0.1, 0.3, 0.2, 0.2, 0.3, 0.1]}
+    )
+    costs = site_costs(lines, pd.Index(["a", "b", "c"]))
+    assert costs["b"] == sum([0.1, 0.2, 0.3]) == 0.6000000000000001
+    assert costs["a"] == sum([0.3, 0.2, 0.1]) == 0.6
+    assert costs["c"] == 0.0

@@ -112,3 +112,6 @@ def test_bad_inputs():
         split_funding(pd.Series([5.0]), pd.Series([1], index=[3]), settings=DEFAULT)
     with pytest.raises(GridGISError, match=r"other_cny must be finite and >= 0, got nan"):
         split_funding(pd.Series([5.0]), pd.Series([1]), settings=DEFAULT, other_cny=float("nan"))
+    one_site = pd.Series([5.0], index=["x"])
+    with pytest.raises(GridGISError, match=r"other_cny must be .*, got -1.0 at index 0"):
+        split_plan_funding(one_site, households=1, settings=DEFAULT, other_cny=-1)

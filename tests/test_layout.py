@@ -222,3 +222,18 @@ def test_cli_layout_writes_geojson_and_rejects_unknown_site(tmp_path, capsys):
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "dongsi180: layer sites, field site_id: no feature site_id='NOPE'" in err
     assert "known ids: SITE1, SITE2, SITE3" in err
+
+
+def test_counts_of_non_rectangles_are_the_layouts():
+    # stall_counts counts other shapes without building stalls: same count and blocks
+    skewed = Polygon([(X0, Y0), (X0 + 14, Y0 + 0.3), (X0 + 14.2, Y0 + 6.3), (X0 + 0.1, Y0 + 6)])
+    two = union_all([box(X0, Y0, X0 + 12, Y0 + 6), box(X0 + 20, Y0, X0 + 30, Y0 + 13)])
+    bowtie = Polygon([(X0, Y0), (X0 + 16, Y0 + 10), (X0 + 16, Y0), (X0, Y0 + 12)])  # invalid
+    sites = [skewed, two, bowtie, None, box(X0, Y0, X0 + 20, Y0 + 6.2)]
+    for aisle in (None, 1.5):
+        counts = stall_counts(sites, settings=S, aisle_m=aisle)
+        lays = [layout_stalls(g, settings=S, aisle_m=aisle) for g in sites]
+        assert counts["count"].tolist() == [lay.count for lay in lays]
+        assert counts["blocks"].tolist() == [lay.blocks for lay in lays]
+        assert counts["rectangle"].tolist() == [False, False, False, False, True]
+        assert counts["count"].iloc[:3].min() > 0
