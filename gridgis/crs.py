@@ -420,9 +420,18 @@ def to_metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(crs)
 
 
-def require_metric(layers: Mapping[str, gpd.GeoSeries | gpd.GeoDataFrame | None]) -> None:
-    """Raise `CRSError` if a layer is in degrees or the layers disagree on the CRS."""
-    seen: dict[str, object] = {}
+def require_metric(layers: Mapping[str, Any]) -> None:
+    """Raise `CRSError` if a layer is in degrees or the layers disagree on the CRS.
+
+    Parameters
+    ----------
+    layers
+        Name -> anything with a ``crs`` attribute: a GeoDataFrame, a GeoSeries,
+        a geopandas ``GeometryArray`` (``gdf.geometry.array``: much cheaper to
+        ask than a GeoDataFrame, whose ``crs`` builds its geometry column) or a
+        `gridgis.network.PathNetwork`. None, or no CRS, is skipped.
+    """
+    seen: list[tuple[str, pyproj.CRS]] = []
     for name, layer in layers.items():
         crs = getattr(layer, "crs", None)
         if layer is None or crs is None:
@@ -432,12 +441,12 @@ def require_metric(layers: Mapping[str, gpd.GeoSeries | gpd.GeoDataFrame | None]
                 f"layer {name!r} is in {crs.to_string()!r} (degrees); distances and areas need "
                 "metres: reproject it with gridgis.crs.to_metric first"
             )
-        seen[name] = crs
-    names = list(seen)
-    for name in names[1:]:
-        if seen[name] != seen[names[0]]:
+        seen.append((name, crs))
+    for name, crs in seen[1:]:
+        first, first_crs = seen[0]
+        if crs is not first_crs and crs != first_crs:  # layers usually share one CRS object
             raise CRSError(
-                f"layers {names[0]!r} and {name!r} are in different CRSs "
-                f"({seen[names[0]].to_string()!r} and {seen[name].to_string()!r}); "
+                f"layers {first!r} and {name!r} are in different CRSs "
+                f"({first_crs.to_string()!r} and {crs.to_string()!r}); "
                 "reproject both with the same gridgis.crs.to_metric call"
             )

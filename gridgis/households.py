@@ -16,18 +16,32 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from geopandas.array import GeometryArray
+from numpy.typing import NDArray
 
 from gridgis._errors import GridGISError
 from gridgis.crs import require_metric
-from gridgis.network import PathNetwork, build_network, pair_distances
+from gridgis.network import PathNetwork, _pairs, build_network
 
 __all__ = ["adjacent_households", "resolve_households", "served_households"]
 
 
-def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
+def _numeric(frame: pd.DataFrame, column: str) -> NDArray[np.float64]:
+    """`column` as floats, NaN where missing or not a number."""
     if column not in frame:
-        return pd.Series(np.nan, index=frame.index, dtype=float)
-    return pd.to_numeric(frame[column], errors="coerce").astype(float)
+        return np.full(len(frame), np.nan)
+    values = frame[column]
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biuf":
+        return values.to_numpy(dtype=float)  # numpy: pd.to_numeric costs ~10x more
+    return pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+
+
+def _resolve(buildings: pd.DataFrame, per_floor: float) -> tuple[NDArray[np.float64], NDArray]:
+    """Households (NaN when unknown) and whether they were derived, positional."""
+    given = _numeric(buildings, "households")
+    fallback = _numeric(buildings, "units") * _numeric(buildings, "floors") * per_floor
+    derived = np.isnan(given) & ~np.isnan(fallback)
+    return np.where(derived, fallback, given), derived
 
 
 def resolve_households(buildings: pd.DataFrame, *, per_floor: float) -> pd.DataFrame:
@@ -54,24 +68,25 @@ def resolve_households(buildings: pd.DataFrame, *, per_floor: float) -> pd.DataF
     >>> resolve_households(b, per_floor=2).to_dict("list")
     {'households': [28.0, 24.0, nan], 'derived': [False, True, False]}
     """
-    given = _numeric(buildings, "households")
-    fallback = _numeric(buildings, "units") * _numeric(buildings, "floors") * per_floor
-    derived = given.isna() & fallback.notna()
-    households = given.where(~derived, fallback)
+    households, derived = _resolve(buildings, per_floor)
     return pd.DataFrame({"households": households, "derived": derived}, index=buildings.index)
 
 
-def _per_site(value: pd.Series | float, sites: pd.DataFrame, name: str) -> np.ndarray:
+def _per_site(value: pd.Series | float, sites: pd.DataFrame, name: str) -> NDArray[np.float64]:
     """A distance per site, positional; raise naming `name` on a gap or a bad value."""
     if isinstance(value, pd.Series):
-        missing = sites.index.difference(value.index)
-        if len(missing):
-            raise GridGISError(
-                f"{name} has no value for site index {list(missing[:5])!r}; pass a Series "
-                "aligned with the sites (one distance per site)"
-            )
-        value = value.reindex(sites.index)
-        arr = pd.to_numeric(value, errors="coerce").to_numpy(dtype=float)
+        dtype = value.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "biuf" and value.index.equals(sites.index):
+            arr = value.to_numpy(dtype=float)  # already aligned: no reindex, no to_numeric
+        else:
+            missing = sites.index.difference(value.index)
+            if len(missing):
+                raise GridGISError(
+                    f"{name} has no value for site index {list(missing[:5])!r}; pass a Series "
+                    "aligned with the sites (one distance per site)"
+                )
+            value = value.reindex(sites.index)
+            arr = pd.to_numeric(value, errors="coerce").to_numpy(dtype=float)
     else:
         arr = np.full(len(sites), value, dtype=float)
     bad = ~(arr >= 0) | ~np.isfinite(arr)
@@ -86,7 +101,7 @@ def _per_site(value: pd.Series | float, sites: pd.DataFrame, name: str) -> np.nd
     return arr
 
 
-def _building_ids(buildings: pd.DataFrame) -> np.ndarray:
+def _building_ids(buildings: pd.DataFrame) -> NDArray[np.object_]:
     if "building_id" not in buildings:
         raise GridGISError(
             "buildings has no 'building_id' column; the layer contract needs one id per building"
@@ -94,7 +109,7 @@ def _building_ids(buildings: pd.DataFrame) -> np.ndarray:
     return buildings["building_id"].to_numpy(dtype=object)
 
 
-def _group_lists(n: int, source: np.ndarray, values: np.ndarray) -> list[list[object]]:
+def _group_lists(n: int, source: NDArray[np.intp], values: NDArray) -> list[list[object]]:
     """`values` split by `source` (sorted positions 0..n-1) into n lists."""
     out: list[list[object]] = [[] for _ in range(n)]
     if len(source):
@@ -105,16 +120,27 @@ def _group_lists(n: int, source: np.ndarray, values: np.ndarray) -> list[list[ob
 
 
 def _summarise(
-    sites: pd.DataFrame, pairs: pd.DataFrame, households: np.ndarray, ids: np.ndarray
-) -> tuple[np.ndarray, list[list[object]], list[list[object]]]:
-    n = len(sites)
-    src = pairs["source"].to_numpy()
-    hh = households[pairs["target"].to_numpy()]
+    n: int, source: NDArray[np.intp], target: NDArray[np.intp], households: NDArray, ids: NDArray
+) -> tuple[NDArray[np.float64], list[list[object]], list[list[object]]]:
+    hh = households[target]
     known = ~np.isnan(hh)
-    total = np.bincount(src[known], weights=hh[known], minlength=n).astype(float)
-    listed = _group_lists(n, src, ids[pairs["target"].to_numpy()])
-    unknown = _group_lists(n, src[~known], ids[pairs["target"].to_numpy()[~known]])
+    total = np.bincount(source[known], weights=hh[known], minlength=n).astype(float)
+    listed = _group_lists(n, source, ids[target])
+    unknown = _group_lists(n, source[~known], ids[target[~known]])
     return total, listed, unknown
+
+
+def _object_column(values: list[list[object]]) -> NDArray[np.object_]:
+    """A 1-d object array of lists (``np.array`` would make equal-length lists 2-d)."""
+    out = np.empty(len(values), dtype=object)
+    for k, v in enumerate(values):
+        out[k] = v
+    return out
+
+
+def _geometry(layer: gpd.GeoDataFrame | None) -> GeometryArray | None:
+    """The layer's geometries with their CRS: one column lookup (``gdf.crs`` costs one each)."""
+    return None if layer is None else layer.geometry.array
 
 
 def served_households(
@@ -166,29 +192,34 @@ def served_households(
     >>> float(out.households_served), out.buildings_served, out.buildings_unknown
     (28.0, ['B1', 'B2'], ['B2'])
     """
-    require_metric({"sites": sites, "buildings": buildings, "paths": paths})
+    site_geoms, building_geoms = _geometry(sites), _geometry(buildings)
+    require_metric({"sites": site_geoms, "buildings": building_geoms, "paths": paths})
     radius = _per_site(radius_m, sites, "radius_m")
     ids = _building_ids(buildings)
-    households = resolve_households(buildings, per_floor=per_floor)["households"].to_numpy()
+    households, _ = _resolve(buildings, per_floor)
     network = None
     if isinstance(paths, PathNetwork):
         network = paths if len(paths) else None
     elif paths is not None and len(paths):
         network = build_network(paths)
         network = network if len(network) else None
-    pairs = pair_distances(sites, buildings, max_distance_m=radius, network=network)
+    sites_g = np.asarray(site_geoms, dtype=object)
+    pairs = _pairs(sites_g, np.asarray(building_geoms, dtype=object), radius, network, site_geoms)
+    n = len(sites_g)
     if network is None:
-        method = np.full(len(sites), "straight_line", dtype=object)
+        method = np.full(n, "straight_line", dtype=object)
     else:
-        method = np.full(len(sites), "network", dtype=object)
-        fell_back = pairs.loc[pairs["method"] == "straight_line", "source"].unique()
-        method[fell_back] = "network+straight_line"
-    total, listed, unknown = _summarise(sites, pairs[pairs["within"]], households, ids)
+        method = np.full(n, "network", dtype=object)
+        method[pairs["source"][pairs["method"] == "straight_line"]] = "network+straight_line"
+    within = pairs["within"]
+    total, listed, unknown = _summarise(
+        n, pairs["source"][within], pairs["target"][within], households, ids
+    )
     return pd.DataFrame(
         {
             "households_served": total,
-            "buildings_served": listed,
-            "buildings_unknown": unknown,
+            "buildings_served": _object_column(listed),
+            "buildings_unknown": _object_column(unknown),
             "distance_method": method,
         },
         index=sites.index,
@@ -224,17 +255,22 @@ def adjacent_households(
         only), ``buildings_adjacent`` (ids, nearest first) and
         ``buildings_adjacent_unknown`` (those whose households are unknown).
     """
-    require_metric({"sites": sites, "buildings": buildings})
+    site_geoms, building_geoms = _geometry(sites), _geometry(buildings)
+    require_metric({"sites": site_geoms, "buildings": building_geoms})
     reach = _per_site(distance_m, sites, "distance_m")
     ids = _building_ids(buildings)
-    households = resolve_households(buildings, per_floor=per_floor)["households"].to_numpy()
-    pairs = pair_distances(sites, buildings, max_distance_m=reach)
-    total, listed, unknown = _summarise(sites, pairs[pairs["within"]], households, ids)
+    households, _ = _resolve(buildings, per_floor)
+    sites_g = np.asarray(site_geoms, dtype=object)
+    pairs = _pairs(sites_g, np.asarray(building_geoms, dtype=object), reach, None, site_geoms)
+    within = pairs["within"]
+    total, listed, unknown = _summarise(
+        len(sites_g), pairs["source"][within], pairs["target"][within], households, ids
+    )
     return pd.DataFrame(
         {
             "households_adjacent": total,
-            "buildings_adjacent": listed,
-            "buildings_adjacent_unknown": unknown,
+            "buildings_adjacent": _object_column(listed),
+            "buildings_adjacent_unknown": _object_column(unknown),
         },
         index=sites.index,
     )

@@ -19,13 +19,16 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import functools
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
+from geopandas.array import GeometryArray
 
 from gridgis._errors import GridGISError, Problem, ValidationError
 
@@ -167,14 +170,25 @@ LAYER_NAMES: tuple[str, ...] = tuple(SCHEMAS)
 REQUIRED_LAYERS: tuple[str, ...] = ("compound", "buildings")
 
 
-def _feature_label(df: pd.DataFrame, pos: int, id_field: str | None) -> str:
-    """Return ``building_id='B3' (row 4)`` or ``row 4`` (1-based rows)."""
-    row = f"row {pos + 1}"
-    if id_field and id_field in df.columns:
-        value = df[id_field].iloc[pos]
-        if not _is_missing(value):
-            return f"{id_field}={_rep(value)} ({row})"
-    return row
+def _labeller(df: pd.DataFrame, id_field: str | None) -> Callable[[int], str]:
+    """A function giving ``building_id='B3' (row 4)`` or ``row 4`` (1-based) for a position.
+
+    The id column is read once, at the first label: most layers need none.
+    """
+    if not id_field or id_field not in df.columns:
+        return lambda pos: f"row {pos + 1}"
+
+    @functools.cache
+    def ids() -> np.ndarray:
+        return df[id_field].to_numpy(dtype=object)  # cells as .iloc gives them
+
+    def label(pos: int) -> str:
+        value = ids()[pos]
+        if _is_missing(value):
+            return f"row {pos + 1}"
+        return f"{id_field}={_rep(value)} (row {pos + 1})"
+
+    return label
 
 
 def _rep(value: object) -> str:
@@ -194,13 +208,37 @@ def _is_missing(value: object) -> bool:
         return False
 
 
+def _numbers(column: pd.Series, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell as a float (NaN where missing) and where a present cell is not a number."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        # numpy: pd.to_numeric on an already numeric column costs ~10x more
+        return column.to_numpy(dtype=float), np.zeros(len(column), dtype=bool)
+    numbers = pd.to_numeric(column.where(present), errors="coerce")
+    bad = present & numbers.isna().to_numpy()
+    return numbers.to_numpy(dtype=float, na_value=np.nan), bad
+
+
+def _stripped(column: pd.Series, values: np.ndarray) -> list[str | None]:
+    """``column.astype("string").str.strip()`` as a list, None for missing.
+
+    Plain Python when every cell is a str with nothing to strip (the usual
+    case): the pandas string methods cost ~100x more on a few rows.
+    """
+    if all(type(v) is str and v.strip() == v for v in values):
+        return list(values)
+    text = column.astype("string").str.strip()
+    return list(text.to_numpy(dtype=object, na_value=None))
+
+
 def _check_fields(
     df: pd.DataFrame, schema: LayerSchema, site_types: Collection[str], source: str | None
 ) -> list[Problem]:
     problems: list[Problem] = []
+    label = _labeller(df, schema.id_field)
 
     def add(pos: int | None, field: str, message: str, fix: str, severity: str = "error") -> None:
-        feature = None if pos is None else _feature_label(df, pos, schema.id_field)
+        feature = None if pos is None else label(pos)
         problems.append(Problem(message, source, schema.name, feature, field, fix, severity))
 
     for spec in schema.fields:
@@ -226,8 +264,9 @@ def _check_fields(
                 f"add a {spec.name!r} column to the {schema.name} layer",
             )
             continue
-        values = df[spec.name]
-        missing = values.map(_is_missing).to_numpy(dtype=bool)
+        column = df[spec.name]
+        values = column.to_numpy(dtype=object)  # cells as Python objects, as .iloc gives them
+        missing = np.array([_is_missing(v) for v in values], dtype=bool)
         for pos in np.flatnonzero(missing):
             if spec.nullable and not spec.required:
                 break
@@ -251,23 +290,21 @@ def _check_fields(
                 )
         present = ~missing
         if spec.kind in ("int", "float"):
-            numbers = pd.to_numeric(values.where(present), errors="coerce")
-            bad = present & numbers.isna().to_numpy()
+            nums, bad = _numbers(column, present)
             for pos in np.flatnonzero(bad):
                 add(
                     int(pos),
                     spec.name,
-                    f"{spec.name} must be a number, got {_rep(values.iloc[pos])}",
+                    f"{spec.name} must be a number, got {_rep(values[pos])}",
                     f"write {spec.name} as a plain number",
                 )
             ok = present & ~bad
-            nums = numbers.to_numpy(dtype=float, na_value=np.nan)
             if spec.minimum is not None:
                 for pos in np.flatnonzero(ok & (nums < spec.minimum)):
                     add(
                         int(pos),
                         spec.name,
-                        f"{spec.name} must be >= {spec.minimum:g}, got {_rep(values.iloc[pos])}",
+                        f"{spec.name} must be >= {spec.minimum:g}, got {_rep(values[pos])}",
                         f"correct the {spec.name} value",
                     )
             if spec.kind == "int":
@@ -276,33 +313,37 @@ def _check_fields(
                     add(
                         int(pos),
                         spec.name,
-                        f"{spec.name} must be a whole number, got {_rep(values.iloc[pos])}",
+                        f"{spec.name} must be a whole number, got {_rep(values[pos])}",
                         "round it to a whole number",
                     )
         if spec.kind == "enum":
             choices = spec.choices
             if spec.name == "site_type":
                 choices = tuple(dict.fromkeys((*BUILTIN_SITE_TYPES, *site_types)))
-            text = values.astype("string").str.strip()
-            bad = present & ~text.isin(choices).fillna(False).to_numpy(dtype=bool)
-            for pos in np.flatnonzero(bad):
-                add(
-                    int(pos),
-                    spec.name,
-                    f"{spec.name} {_rep(values.iloc[pos])} is not one of {', '.join(choices)}",
-                    f"use one of {', '.join(choices)}",
-                )
+            allowed = set(choices)
+            text = _stripped(column, values)
+            for pos in np.flatnonzero(present):
+                if text[pos] not in allowed:
+                    add(
+                        int(pos),
+                        spec.name,
+                        f"{spec.name} {_rep(values[pos])} is not one of {', '.join(choices)}",
+                        f"use one of {', '.join(choices)}",
+                    )
     if schema.id_field and schema.id_field in df.columns:
-        ids = df[schema.id_field].astype("string").str.strip()
-        dup = ids.duplicated(keep="first") & ids.notna()
-        for pos in np.flatnonzero(dup.to_numpy(dtype=bool)):
-            first = int(np.flatnonzero((ids == ids.iloc[pos]).to_numpy(dtype=bool))[0])
-            add(
-                int(pos),
-                schema.id_field,
-                f"duplicate id {_rep(ids.iloc[pos])} (also row {first + 1})",
-                f"give each feature its own {schema.id_field}",
-            )
+        column = df[schema.id_field]
+        first_row: dict[str, int] = {}
+        for pos, key in enumerate(_stripped(column, column.to_numpy(dtype=object))):
+            if key is None:
+                continue
+            first = first_row.setdefault(key, pos)
+            if first != pos:
+                add(
+                    pos,
+                    schema.id_field,
+                    f"duplicate id {_rep(key)} (also row {first + 1})",
+                    f"give each feature its own {schema.id_field}",
+                )
     if schema.name == "votes" and {"site_id", "household"} <= set(df.columns):
         key_cols = [c for c in ("site_id", "building_id", "household") if c in df.columns]
         keys = df[key_cols].astype("string")
@@ -317,22 +358,29 @@ def _check_fields(
     return problems
 
 
+@functools.cache
+def _wgs84() -> pyproj.CRS:
+    return pyproj.CRS.from_user_input("EPSG:4326")  # parsed once, not per validation
+
+
 def _check_geometry(
-    gdf: gpd.GeoDataFrame, schema: LayerSchema, source: str | None
+    gdf: gpd.GeoDataFrame, geometry: GeometryArray, schema: LayerSchema, source: str | None
 ) -> list[Problem]:
     problems: list[Problem] = []
+    label = _labeller(gdf, schema.id_field)
 
     def add(pos: int | None, message: str, fix: str) -> None:
-        feature = None if pos is None else _feature_label(gdf, pos, schema.id_field)
+        feature = None if pos is None else label(pos)
         problems.append(Problem(message, source, schema.name, feature, "geometry", fix))
 
-    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+    crs = geometry.crs
+    if crs is not None and not crs.equals(_wgs84()):
         add(
             None,
-            f"layer is in {gdf.crs.to_string()!r}, not EPSG:4326",
+            f"layer is in {crs.to_string()!r}, not EPSG:4326",
             "read it with gridgis.io.read_layer, which reprojects to EPSG:4326",
         )
-    geoms = gdf.geometry.to_numpy()
+    geoms = np.asarray(geometry, dtype=object)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for pos in np.flatnonzero(empty):
         add(int(pos), "geometry is empty", "draw the feature or delete the row")
@@ -429,15 +477,16 @@ def validate_layer(
         raise GridGISError(
             f"layer={layer!r} is not a gridgis layer; expected one of {', '.join(LAYER_NAMES)}"
         )
-    problems = _check_fields(pd.DataFrame(gdf), schema, site_types, source)
-    has_geometry = False
+    frame = gdf if isinstance(gdf, pd.DataFrame) else pd.DataFrame(gdf)
+    problems = _check_fields(frame, schema, site_types, source)
+    geometry: GeometryArray | None = None
     if isinstance(gdf, gpd.GeoDataFrame):
         try:
-            has_geometry = gdf.geometry is not None
+            geometry = gdf.geometry.array  # looked up once: each access builds a GeoSeries
         except AttributeError:  # a GeoDataFrame without an active geometry column
-            has_geometry = False
+            geometry = None
     if schema.geometry:
-        if not has_geometry:
+        if geometry is None:
             problems.append(
                 Problem(
                     "the layer has no geometry",
@@ -449,7 +498,7 @@ def validate_layer(
                 )
             )
         else:
-            problems.extend(_check_geometry(gdf, schema, source))
+            problems.extend(_check_geometry(gdf, geometry, schema, source))
     return problems
 
 

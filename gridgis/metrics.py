@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from geopandas.array import GeometryArray
 from numpy.typing import NDArray
 
 from gridgis.crs import require_metric
@@ -40,8 +41,9 @@ _WIDTH_PRECISION_M = 0.01  # bisection stops when the bracket is this narrow (1 
 _WIDTH_KEEP = 0.99  # an opening keeping 99 % of the area means the site is that wide
 
 
-def _geoms(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> NDArray[Any]:
-    values = np.asarray(gdf.geometry.to_numpy(), dtype=object)
+def _geoms(geometry: GeometryArray) -> NDArray[Any]:
+    """Object array of the geometries, None where missing or empty."""
+    values = np.asarray(geometry, dtype=object)
     missing = shapely.is_missing(values) | shapely.is_empty(values)
     out = values.copy()
     out[missing] = None
@@ -121,8 +123,9 @@ def geometry_metrics(sites: gpd.GeoDataFrame | gpd.GeoSeries) -> pd.DataFrame:
     >>> geometry_metrics(s).round(2).to_dict("records")
     [{'area_m2': 60.0, 'perimeter_m': 32.0, 'min_width_m': 6.0}]
     """
-    require_metric({"sites": sites})
-    geoms = _geoms(sites)
+    geometry = sites.geometry.array  # once: then its CRS is cheap
+    require_metric({"sites": geometry})
+    geoms = _geoms(geometry)
     return pd.DataFrame(
         {
             "area_m2": shapely.area(geoms),
@@ -134,12 +137,9 @@ def geometry_metrics(sites: gpd.GeoDataFrame | gpd.GeoSeries) -> pd.DataFrame:
 
 
 def _overlaps(
-    sites: gpd.GeoDataFrame, other: gpd.GeoDataFrame, name: str
+    left: NDArray[Any], right: NDArray[Any]
 ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
     """Positional pairs (site, feature) overlapping by at least `MIN_OVERLAP_M2`, with the area."""
-    require_metric({"sites": sites, name: other})
-    left = _geoms(sites)
-    right = _geoms(other)
     tree = shapely.STRtree(right)
     i, j = tree.query(left, predicate="intersects")
     if len(i) == 0:
@@ -156,15 +156,25 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _empty_lists(n: int) -> NDArray[np.object_]:
+    """A 1-d object array of `n` distinct empty lists."""
+    out = np.empty(n, dtype=object)
+    for k in range(n):
+        out[k] = []
+    return out
+
+
 def _records(
     n: int,
     pairs: tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]],
     other: gpd.GeoDataFrame,
     fields: tuple[str, ...],
-) -> list[list[dict[str, Any]]]:
+) -> NDArray[np.object_]:
     """Per site, one dict of `fields` per overlapping feature, largest overlap first."""
-    out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    out = _empty_lists(n)
     i, j, area = pairs
+    if len(i) == 0:  # no column lookups: they cost more than the overlay
+        return out
     columns = {f: other[f].to_numpy() if f in other else np.full(len(other), None) for f in fields}
     for k in np.lexsort((j, -area, i)):  # by site, then largest overlap, then layer order
         out[i[k]].append({f: _plain(columns[f][j[k]]) for f in fields})
@@ -203,39 +213,50 @@ def context(
         Features count only when they overlap the site by at least
         `MIN_OVERLAP_M2` (touching along an edge does not count).
     """
-    require_metric({"sites": sites})
+    # each layer's geometry is looked up once (its CRS then costs nothing): for one site
+    # pandas/geopandas access costs more than the overlays
+    site_geometry = sites.geometry.array
+    require_metric({"sites": site_geometry})
     n = len(sites)
-    geoms = _geoms(sites)
+    geoms = _geoms(site_geometry)
     area = shapely.area(geoms)
     fraction = np.full(n, np.nan)
-    inside = pd.array([pd.NA] * n, dtype="boolean")
+    unknown = np.ones(n, dtype=bool)  # the mask of the nullable inside_compound
     names = np.full(n, np.nan, dtype=object)
-    if compound is not None and shapely.area(_geoms(compound)).sum() > 0:
-        i, j, overlap = _overlaps(sites, compound, "compound")
-        has_geom = ~shapely.is_missing(geoms) & (area > 0)
-        # compound polygons do not overlap each other: the area inside is the
-        # sum of the pairwise overlaps (no union of a district-sized multipolygon)
-        inner = np.bincount(i, weights=overlap, minlength=n)
-        fraction[has_geom] = np.minimum(inner[has_geom] / area[has_geom], 1.0)
-        inside = pd.array(np.where(has_geom, fraction >= INSIDE_FRACTION, pd.NA), dtype="boolean")
-        if len(i) and "name" in compound:
-            best = np.lexsort((j, -overlap, i))
-            first = best[np.r_[True, i[best][1:] != i[best][:-1]]]
-            names[i[first]] = [_plain(v) for v in compound["name"].to_numpy()[j[first]]]
-    microgrid_lists: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    if compound is not None:
+        compound_geometry = compound.geometry.array
+        compound_g = _geoms(compound_geometry)
+        if shapely.area(compound_g).sum() > 0:
+            require_metric({"sites": site_geometry, "compound": compound_geometry})
+            i, j, overlap = _overlaps(geoms, compound_g)
+            has_geom = ~shapely.is_missing(geoms) & (area > 0)
+            # compound polygons do not overlap each other: the area inside is the
+            # sum of the pairwise overlaps (no union of a district-sized multipolygon)
+            inner = np.bincount(i, weights=overlap, minlength=n)
+            fraction[has_geom] = np.minimum(inner[has_geom] / area[has_geom], 1.0)
+            unknown = ~has_geom
+            if len(i) and "name" in compound:
+                best = np.lexsort((j, -overlap, i))
+                first = best[np.r_[True, i[best][1:] != i[best][:-1]]]
+                names[i[first]] = [_plain(v) for v in compound["name"].to_numpy()[j[first]]]
+    microgrid_lists, space_lists = _empty_lists(n), _empty_lists(n)
     if microgrids is not None:
-        pairs = _overlaps(sites, microgrids, "microgrids")
+        grid_geometry = microgrids.geometry.array
+        require_metric({"sites": site_geometry, "microgrids": grid_geometry})
+        pairs = _overlaps(geoms, _geoms(grid_geometry))
         microgrid_lists = _records(n, pairs, microgrids, ("grid_id", "name", "leader"))
-    space_lists: list[list[dict[str, Any]]] = [[] for _ in range(n)]
     if spaces is not None:
-        space_lists = _records(n, _overlaps(sites, spaces, "spaces"), spaces, ("space_id", "kind"))
+        space_geometry = spaces.geometry.array
+        require_metric({"sites": site_geometry, "spaces": space_geometry})
+        pairs = _overlaps(geoms, _geoms(space_geometry))
+        space_lists = _records(n, pairs, spaces, ("space_id", "kind"))
     return pd.DataFrame(
         {
-            "inside_compound": inside,
+            "inside_compound": pd.arrays.BooleanArray(fraction >= INSIDE_FRACTION, unknown),
             "compound_fraction": fraction,
-            "compound_name": pd.Series(names, dtype=object).to_numpy(),
-            "microgrids": pd.Series(microgrid_lists, dtype=object).to_numpy(),
-            "spaces": pd.Series(space_lists, dtype=object).to_numpy(),
+            "compound_name": names,
+            "microgrids": microgrid_lists,
+            "spaces": space_lists,
         },
         index=sites.index,
     )

@@ -102,6 +102,22 @@ def test_enums_and_site_types_from_settings(tiny_layers):
     assert validate_layer(s, "sites", site_types=["pavilion"]) == []
 
 
+def test_duplicate_ids_next_to_a_missing_id_are_reported(tiny_layers):
+    s = pd.concat([tiny_layers["sites"]] * 3, ignore_index=True).iloc[:3].copy()
+    s["site_id"] = pd.Series(["S1", None, " S1"], dtype="str")
+    problems = validate_layer(s, "sites")
+    assert [(p.message, p.feature) for p in problems] == [
+        ("'site_id' is empty", "row 2"),
+        ("duplicate id 'S1' (also row 1)", "site_id=' S1' (row 3)"),
+    ]
+    s["site_id"] = [1, None, 1.0]  # numbers: compared as text, like "1.0"
+    (problem,) = [p for p in validate_layer(s, "sites") if p.message.startswith("duplicate")]
+    assert (problem.message, problem.feature) == (
+        "duplicate id '1.0' (also row 1)",
+        "site_id=1.0 (row 3)",
+    )
+
+
 def test_votes_table_checks():
     votes = pd.DataFrame(
         {

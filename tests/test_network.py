@@ -128,3 +128,31 @@ def test_bad_reach_is_an_error():
         pair_distances(_gs([Point(0, 0)]), _gs([Point(1, 0)]), max_distance_m=[1.0, 2.0])
     with pytest.raises(GridGISError, match="snap_m must be a finite number"):
         build_network(_gs([LineString([(0, 0), (1, 0)])]), snap_m=-1)
+
+
+def test_virtual_nodes_give_the_graph_a_full_rebuild_would():
+    ring = LineString([(200, 0), (230, 0), (230, 30), (200, 30), (200, 0)])  # one loop edge: u == v
+    paths = [LineString([(0, 0), (100, 0), (100, 100)]), LineString([(50, 0), (50, 80)]), ring]
+    net = build_network(_gs(paths))
+    rng = np.random.default_rng(0)
+    edge = rng.integers(0, len(net), 12)
+    edge[:3] = int(np.flatnonzero(net.u == net.v)[0])  # sources on the loop edge too
+    offset = rng.uniform(0, 1, 12) * net.length[edge]
+    offset[3] = 0.0  # a source at an edge's end: a zero-weight virtual edge
+    k, n0 = len(edge), net.n_nodes
+    virt = n0 + np.arange(k)
+    rebuilt = network_module._adjacency(
+        np.concatenate([net.u, virt, virt]),
+        np.concatenate([net.v, net.u[edge], net.v[edge]]),
+        np.concatenate([net.length, offset, net.length[edge] - offset]),
+        n0 + k,
+    )
+    fast = network_module._with_virtual_nodes(
+        net,
+        np.concatenate([net.u[edge], net.v[edge]]),
+        np.concatenate([offset, net.length[edge] - offset]),
+    )
+    assert fast.shape == rebuilt.shape
+    assert fast.indptr.tolist() == rebuilt.indptr.tolist()
+    assert fast.indices.tolist() == rebuilt.indices.tolist()
+    assert fast.data.tolist() == rebuilt.data.tolist()

@@ -10,11 +10,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely import LineString, box
 
 from gridgis._errors import CRSError, GridGISError
 from gridgis.households import adjacent_households
-from gridgis.rules import RULES, check_sites, clear_width, site_type_values
+from gridgis.rules import (
+    RULES,
+    _lane_overlaps,
+    _lane_zones,
+    _overlap_pairs,
+    check_sites,
+    clear_width,
+    site_type_values,
+)
 from gridgis.settings import default_settings, settings_from_toml
 from tests.conftest import METRIC, ORIGIN
 
@@ -134,6 +143,37 @@ def test_lane_is_at_least_the_rule_width_and_wider_when_drawn_wider(layers, widt
     assert res["ok"] is (overlap is None)
     if overlap:
         assert f"P1 by {overlap} m2" in res["message"]
+
+
+def test_only_lanes_near_a_site_are_buffered_with_the_same_overlaps():
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, 500, 300), rng.uniform(0, 500, 300)
+    lanes = np.asarray(
+        shapely.linestrings(np.stack([np.stack([x, y], 1), np.stack([x + 40, y + 25], 1)], 1))
+    )
+    lanes[7] = box(100, 100, 104, 160)  # a polygon lane
+    lanes[8] = None
+    half = rng.uniform(1.5, 3.0, 300)
+    sx, sy = rng.uniform(0, 500, 40), rng.uniform(0, 500, 40)
+    sites = np.asarray(box(sx, sy, sx + 12, sy + 7))
+    sites[5] = None
+    i, j, area = _lane_overlaps(sites, lanes, half)
+    i0, j0, area0 = _overlap_pairs(sites, _lane_zones(lanes, half))
+    assert len(i) > 10
+    assert sorted(zip(i, j, area, strict=True)) == sorted(zip(i0, j0, area0, strict=True))
+
+
+def test_lanes_overlapping_a_site_equally_keep_the_full_index_order(layers):
+    lane = LineString([(0, 30), (100, 30)])
+    layers["paths"] = _gdf(
+        [{"path_id": f"P{k}", "kind": "fire_lane"} for k in range(4)], [lane] * 4
+    )
+    message = _check(layers)["LANE"]["fire_lane_clear"]["message"]
+    g = np.asarray(layers["sites"].geometry.array, dtype=object)
+    lanes = np.asarray(layers["paths"].geometry.array, dtype=object)
+    i, j, _ = _overlap_pairs(g, _lane_zones(lanes, np.full(4, 2.0)))
+    order = ", ".join(f"P{k} by 10.0 m2" for k in j[i == list(layers["sites"].index).index("LANE")])
+    assert message == f"overlaps fire lane {order} (must stay clear 4.0 m wide)"
 
 
 def test_a_polygon_fire_lane_is_used_as_drawn(layers):
