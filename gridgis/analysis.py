@@ -311,7 +311,9 @@ def analyze_sites(
         if prepared is None:
             tree = shapely.STRtree(layer.geometry.to_numpy())
             return layer.iloc[_near(tree, sites, margin)].to_crs(crs)
-        return prepared.metric[name].iloc[_near(prepared.trees[name], sites, margin)]
+        near = _near(prepared.trees[name], sites, margin)
+        whole = prepared.metric[name]
+        return whole if len(near) == len(whole) else whole.iloc[near]
 
     sites_m = sites.to_crs(crs)
     buildings, paths = metric("buildings"), metric("paths")
@@ -366,12 +368,10 @@ def _with_columns(sites: gpd.GeoDataFrame, columns: dict[str, pd.Series]) -> gpd
     Setting ~30 columns one by one on a GeoDataFrame costs ~1 ms each; the
     app analyses one site per drawing, so this is most of its time otherwise.
     """
-    extra = pd.DataFrame(columns, index=sites.index)
-    kept = [c for c in sites.columns if c not in columns]
-    out = pd.concat([pd.DataFrame(sites[kept]), extra], axis=1)
+    data = {c: sites[c].array for c in sites.columns if c not in columns}
+    data.update((c, v.array) for c, v in columns.items())  # index-aligned: no alignment
     order = [*sites.columns, *(c for c in columns if c not in sites.columns)]
-    if list(out.columns) != order:
-        out = out[order]
+    out = pd.DataFrame({c: data[c] for c in order}, index=sites.index, copy=False)
     return gpd.GeoDataFrame(out, geometry=sites.geometry.name, crs=sites.crs)
 
 
