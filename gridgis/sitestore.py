@@ -33,7 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyproj
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -53,6 +55,7 @@ _COLUMNS = ("site_id", "site_type", "name", "status", "notes", "rev")
 # a save replaces the file (new inode), so an unchanged stamp means unchanged sites.
 _READ: dict[str, tuple[tuple[int, int, int], gpd.GeoDataFrame]] = {}
 _READ_LOCK = threading.Lock()
+_WGS84 = pyproj.CRS.from_epsg(4326)
 
 
 def _as_geometry(geometry: BaseGeometry | Mapping[str, Any]) -> BaseGeometry:
@@ -65,6 +68,49 @@ def _as_geometry(geometry: BaseGeometry | Mapping[str, Any]) -> BaseGeometry:
         return shape(geometry)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise ProjectError(f"geometry={geometry!r} is not a GeoJSON geometry: {exc}") from exc
+
+
+def _as_read(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """`sites` as reading them back from `io.write_geojson`'s file gives them.
+
+    Text columns come back as pandas strings (missing: NaN), numbers and
+    booleans as they are, outlines as `io.as_geojson_stores` says. None when
+    a column has another type: then the file is read back instead.
+    ``tests/test_sitestore.py`` compares this with real reads.
+    """
+    if len(sites) == 0:
+        return None
+    geometry_name = sites.geometry.name
+    columns: dict[str, Any] = {}
+    for name, column in pd.DataFrame(sites).items():
+        if name == geometry_name:
+            continue
+        if column.dtype.kind in "ifb":
+            columns[name] = column.to_numpy(copy=True)
+            continue
+        values = column.to_numpy(dtype=object)
+        present = pd.notna(values)
+        if not all(isinstance(v, str) for v in values[present]):
+            return None
+        columns[name] = pd.array(values, dtype="str")
+    for name in _COLUMNS:  # as `_normalised` makes them, without a GeoDataFrame's overhead
+        columns.setdefault(name, np.full(len(sites), None, dtype=object))
+    rev = pd.to_numeric(pd.Series(columns["rev"]), errors="coerce").fillna(1)
+    columns["rev"] = rev.to_numpy().astype(int)
+    columns["site_id"] = pd.array(np.asarray(columns["site_id"], dtype=object).astype(str), "str")
+    columns[geometry_name] = io.as_geojson_stores(sites.geometry.to_numpy())
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(sites)), copy=False)
+    return gpd.GeoDataFrame(frame, geometry=geometry_name, crs=_WGS84)
+
+
+def _normalised(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Every column of the contract present, ``rev`` an int (1 if absent), a fresh index."""
+    for column in _COLUMNS:
+        if column not in sites:
+            sites[column] = None
+    sites["rev"] = pd.to_numeric(sites["rev"], errors="coerce").fillna(1).astype(int)
+    sites["site_id"] = sites["site_id"].astype(str)
+    return sites.reset_index(drop=True)
 
 
 def _plain(value: Any) -> Any:
@@ -162,18 +208,19 @@ class SiteStore:
                 {c: pd.Series(dtype=object) for c in _COLUMNS},
                 geometry=gpd.GeoSeries([], crs=4326),
             )
-        for column in _COLUMNS:
-            if column not in sites:
-                sites[column] = None
-        sites["rev"] = pd.to_numeric(sites["rev"], errors="coerce").fillna(1).astype(int)
-        sites["site_id"] = sites["site_id"].astype(str)
-        return sites.reset_index(drop=True)
+        return _normalised(sites)
 
     def _save(self, sites: gpd.GeoDataFrame) -> None:
         if self.is_gpkg:
             io.update_gpkg({"sites": sites}, self.path)
-        else:
-            io.write_geojson(sites, self._data_file)
+            return
+        io.write_geojson(sites, self._data_file)
+        # the app reads the sites right after each save: remember them as a read
+        # would return them (the lock is held: nobody else wrote meanwhile)
+        stamp, mirror = self._stamp(), _as_read(sites)
+        if stamp is not None and mirror is not None:
+            with _READ_LOCK:
+                _READ[str(self._data_file)] = (stamp, mirror)
 
     def _check(self, sites: gpd.GeoDataFrame) -> None:
         problems = validate_layer(sites, "sites", site_types=tuple(self.settings.site_types))
@@ -314,6 +361,8 @@ class SiteStore:
                 pos = len(sites) - 1
             else:
                 for key, value in (values | extra).items():
+                    if key not in sites or key in extra:  # any type may come back
+                        sites[key] = sites[key].astype(object) if key in sites else None
                     sites.at[pos, key] = value
                 sites.at[pos, "geometry"] = geom
                 self._check(sites.iloc[[pos]])

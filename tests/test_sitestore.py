@@ -2,11 +2,14 @@ import multiprocessing
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+import shapely
 from shapely import box
 
+from gridgis import sitestore
 from gridgis._errors import ConflictError, ValidationError
-from gridgis.io import list_layers
+from gridgis.io import list_layers, write_geojson
 from gridgis.project import open_project
 from gridgis.sitestore import SiteStore
 
@@ -139,3 +142,42 @@ def test_a_site_saved_while_the_project_is_locked_waits_for_the_lock(work):
             assert not pending.ready() and len(store.load()) == before  # it waits
         pending.get(timeout=60)
     assert len(store.load()) == before + 1
+
+
+def test_a_save_is_remembered_exactly_as_a_read_would_return_it(tmp_path):
+    work = shutil.copytree(DATA / "dongsi180", tmp_path / "p")
+    sites = open_project(work).layers["sites"]
+    extra = sites.assign(households=range(len(sites)), share=0.5, paid=True)
+    write_geojson(extra, work / "sites.geojson")  # numbers and booleans too
+    store = SiteStore(work)
+
+    def same_as_a_fresh_read() -> None:
+        remembered = store.load()
+        read = SiteStore(work)._read()
+        gpd.pd.testing.assert_frame_equal(remembered, read)  # values, dtypes, order
+        assert list(shapely.to_wkb(remembered.geometry.to_numpy())) == list(
+            shapely.to_wkb(read.geometry.to_numpy())
+        )
+
+    odd = shapely.Polygon([(104.070213456789, 30.6695), (104.0702, 30.66957123456),
+                           (104.0703, 30.6695)])  # fmt: skip
+    row = store.add(odd, site_type="parking_shed", name='<b>车棚</b> "x"', notes="")
+    same_as_a_fresh_read()
+    store.update(row["site_id"], expected_rev=1, notes=None, name="改名")
+    same_as_a_fresh_read()
+    store.restore({**row, "rev": 5, "households": 12, "share": 0.25, "paid": True})
+    same_as_a_fresh_read()
+    store.add(SHED, site_type="activity_room")
+    same_as_a_fresh_read()
+    store.update("SITE1", expected_rev=1, name="first")  # numbers and booleans: no gaps
+    same_as_a_fresh_read()
+    for site_id in list(store.load()["site_id"]):
+        store.delete(site_id)
+    assert len(store.load()) == 0
+
+
+def test_a_drawing_saved_in_the_sample_is_not_read_back(tmp_path):
+    work = shutil.copytree(DATA / "dongsi180", tmp_path / "p")
+    store = SiteStore(work)
+    store.add(SHED, site_type="parking_shed")
+    assert sitestore._READ[str(work / "sites.geojson")][0] == store._stamp()
