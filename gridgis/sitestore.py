@@ -206,7 +206,7 @@ class SiteStore:
         if sites is None:
             sites = gpd.GeoDataFrame(
                 {c: pd.Series(dtype=object) for c in _COLUMNS},
-                geometry=gpd.GeoSeries([], crs=4326),
+                geometry=gpd.GeoSeries([], crs=_WGS84),
             )
         return _normalised(sites)
 
@@ -278,10 +278,10 @@ class SiteStore:
                 raise ConflictError(f"site_id={sid!r} is already taken; reload the sites")
             row = {"site_id": sid, "site_type": site_type, "name": name, "status": status,
                    "notes": notes, "rev": 1}  # fmt: skip
-            new = gpd.GeoDataFrame([row], geometry=[geom], crs=4326)
+            new = gpd.GeoDataFrame([row], geometry=[geom], crs=_WGS84)
             self._check(new)
             out = pd.concat([sites, new], ignore_index=True)
-            self._save(gpd.GeoDataFrame(out, geometry="geometry", crs=4326))
+            self._save(gpd.GeoDataFrame(out, geometry="geometry", crs=_WGS84))
         return {**row, "geometry": geom}
 
     def _locate(self, sites: gpd.GeoDataFrame, site_id: str) -> int | None:
@@ -355,9 +355,9 @@ class SiteStore:
             values = {k: row.get(k) for k in _COLUMNS if k != "rev"} | {"rev": rev + 1}
             extra = {k: v for k, v in row.items() if k not in (*_COLUMNS, "geometry")}
             if pos is None:
-                new = gpd.GeoDataFrame([values | extra], geometry=[geom], crs=4326)
+                new = gpd.GeoDataFrame([values | extra], geometry=[geom], crs=_WGS84)
                 self._check(new)
-                sites = gpd.GeoDataFrame(pd.concat([sites, new], ignore_index=True), crs=4326)
+                sites = gpd.GeoDataFrame(pd.concat([sites, new], ignore_index=True), crs=_WGS84)
                 pos = len(sites) - 1
             else:
                 for key, value in (values | extra).items():
