@@ -95,7 +95,6 @@ def cost_table(row: pd.Series, lang: str) -> None:
         width="stretch",
         column_config={t("cost.rate", lang): money, t("cost.amount", lang): money},
     )
-    st.caption(t("cost.source_help", lang))
 
 
 def site_panel(view: View, row: pd.Series) -> None:
@@ -129,15 +128,16 @@ def site_panel(view: View, row: pd.Series) -> None:
     st.markdown(f"**{t('site.cost_items', lang)}**")
     cost_table(row, lang)
     per = row["per_household_cny"]
-    st.caption(
-        t(
-            "site.funding",
-            lang,
-            residents=f"{row['residents_cny']:,.0f}",
-            subsidy=f"{row['subsidy_cny']:,.0f}",
-            per="—" if pd.isna(per) else f"{per:,.0f}",
-        )
+    funding = t(
+        "site.funding",
+        lang,
+        residents=f"{row['residents_cny']:,.0f}",
+        subsidy=f"{row['subsidy_cny']:,.0f}",
+        per="—" if pd.isna(per) else f"{per:,.0f}",
     )
+    if row["cost_items"]:
+        funding = f"{t('cost.source_help', lang)}  \n{funding}"  # one element, one message
+    st.caption(funding)
 
 
 def edit_panel(view: View, row: pd.Series) -> None:
@@ -145,7 +145,7 @@ def edit_panel(view: View, row: pd.Series) -> None:
     site_types = list(view.project.settings.site_types)
     sid, rev = str(row["site_id"]), int(row["rev"])
     with st.container(border=True):
-        st.markdown(f"**{t('edit.title', lang)}**")
+        st.markdown(f"**{t('edit.title', lang)}**", help=t("edit.autosave", lang))
         name_key = state.edit_key("name", sid, rev, lang)
         name = row.get("name")
         st.text_input(
@@ -207,7 +207,6 @@ def edit_panel(view: View, row: pd.Series) -> None:
             args=(ctx.path, sid, rev, lang),
             width="stretch",
         )
-        st.caption(t("edit.autosave", lang))
 
 
 def map_and_panel() -> common.Context:
