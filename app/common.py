@@ -461,10 +461,19 @@ def watch_sites(path: str, seen: int) -> None:
 
 _PROFILE = os.environ.get("GRIDGIS_PROFILE")  # a folder: each run's cProfile stats go there
 _PROFILER: dict[int, cProfile.Profile] = {}
+_PHASES = threading.local()  # .marks: (name, wall s, CPU s) of this thread's run
+
+
+def mark(name: str) -> None:
+    """Note the time at a point of this run (listed as ``phases`` in the timing log)."""
+    marks = getattr(_PHASES, "marks", None)
+    if marks is not None:
+        marks.append((name, time.perf_counter(), time.thread_time()))
 
 
 def timer_start() -> tuple[float, float]:
     """Start timing (and with ``$GRIDGIS_PROFILE``, profiling) this run."""
+    _PHASES.marks = []
     if _PROFILE:
         profiler = _PROFILER[threading.get_ident()] = cProfile.Profile()
         profiler.enable()
@@ -495,6 +504,10 @@ def timer_stop(start: tuple[float, float], *, page: str, stored: int) -> None:
             "ms": round(ms, 1),
             "cpu_ms": round(cpu_ms, 1),
             "stored": stored,
+            "phases": [
+                [name, round((wall - start[0]) * 1000.0, 1), round((cpu - start[1]) * 1000.0, 1)]
+                for name, wall, cpu in getattr(_PHASES, "marks", None) or []
+            ],
         }
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record) + "\n")

@@ -75,9 +75,11 @@ def ingest_pending() -> list[str]:
         site_type=kind,
         lang=state.lang(),
     )
+    common.mark("stored")
     if stored:
         state.set_value(state.SELECTED, stored[-1]["site_id"])
         common.prefetch_metrics(path, stored)  # analysed while the sidebar and page are drawn
+        common.mark("analysis started")
     return [str(row["site_id"]) for row in stored]
 
 

@@ -217,6 +217,7 @@ def map_and_panel() -> common.Context:
     panel's widgets on the page beside the new ones.)
     """
     # (new drawings were stored by app.py before the sidebar: edits.ingest_pending)
+    common.mark("page")
     lang = state.lang()
     ctx = common.context()
     project = ctx.project
@@ -232,6 +233,7 @@ def map_and_panel() -> common.Context:
     except GridGISError as exc:
         st.error(f"{t('site.analysis_failed', lang)}\n\n{common.plain(exc)}")
         metrics, analysed = sites, False
+    common.mark("metrics")
     view = View(lang=lang, ctx=ctx, analysed=analysed)
     ids = [str(s) for s in sites["site_id"]]
     if st.session_state.get(state.SELECTED) not in ids:
@@ -275,6 +277,7 @@ def map_and_panel() -> common.Context:
             selected=st.session_state.get(state.SELECTED),
             clear_drawn=state.clear_round(),
         )
+        common.mark("sites layer")
         mapwidget.show(
             prepared,
             key=state.MAP,
@@ -283,6 +286,7 @@ def map_and_panel() -> common.Context:
             returned_objects=["all_drawings"],
         )
         st.caption(t("map.help", lang))
+        common.mark("map")
 
     with right:
         if not ids:
@@ -301,7 +305,9 @@ def map_and_panel() -> common.Context:
             st.session_state[state.SELECTED] = chosen
             row = metrics.iloc[ids.index(chosen)]
             site_panel(view, row)
+            common.mark("site panel")
             edit_panel(view, row)
+            common.mark("edit panel")
     return ctx
 
 
