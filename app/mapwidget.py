@@ -16,7 +16,7 @@ the feature group.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import branca
@@ -37,6 +37,7 @@ class PreparedMap:
     zoom: Any
     css_links: tuple[str, ...]
     js_links: tuple[str, ...]
+    _keys: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -117,8 +118,10 @@ def feature_group_script(group: folium.FeatureGroup) -> str:
 
 
 def component_key(prepared: PreparedMap, key: str) -> str:
-    """The component's key: the same while the base map is the same."""
-    return sf.generate_js_hash(prepared.script, key, False)
+    """The component's key: the same while the base map is the same (computed once per key)."""
+    if key not in prepared._keys:
+        prepared._keys[key] = sf.generate_js_hash(prepared.script, key, False)
+    return prepared._keys[key]
 
 
 def show(

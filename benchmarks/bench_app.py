@@ -18,6 +18,10 @@ and reports:
 
 The last line is ``rerun_ms=... map_kb=... district_open_s=...``.
 Run: ``.venv/bin/python benchmarks/bench_app.py`` (about a minute).
+``--skip-draws`` leaves out part 1, ``--repeat N`` opens the district warm N
+times (the median is reported), and ``--timeline`` prints when each phase of
+opening a page ended (Streamlit's page, its first script run, the map's
+iframe, Leaflet, the map's script, the first paint).
 """
 
 from __future__ import annotations
@@ -154,9 +158,48 @@ def rename(page, n: int) -> None:
         expect(page.get_by_role("heading", name=f"· shed {i}")).to_be_visible(timeout=30_000)
 
 
-def open_time(page, url: str) -> float:
+# --timeline: marks set in every frame (the app and the map's iframe), in epoch ms
+TIMELINE = r"""
+(() => {
+  const marks = (window.__gridgisMarks = {});
+  const now = () => performance.timeOrigin + performance.now();
+  const mark = (name) => { if (!(name in marks)) { marks[name] = now(); } };
+  let leaflet, map;
+  Object.defineProperty(window, "L", {configurable: true, get: () => leaflet,
+    set: (v) => { mark("Leaflet loaded"); leaflet = v; }});
+  Object.defineProperty(window, "map", {configurable: true, get: () => map,
+    set: (v) => { mark("map script ran"); map = v;
+      requestAnimationFrame(() => requestAnimationFrame(() => mark("map painted"))); }});
+  document.addEventListener("DOMContentLoaded", () => mark("page scripts loaded"));
+  const seen = new MutationObserver(() => {
+    if (document.querySelector('[data-testid="stSidebar"]')) { mark("first script output"); }
+    if (document.querySelector('iframe[title="streamlit_folium.st_folium"]')) {
+      mark("map iframe added"); }
+    if (document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+        && marks["first script output"]) { mark("script run finished"); }
+  });
+  seen.observe(document, {subtree: true, childList: true, attributes: true,
+                          attributeFilter: ["data-test-script-state"]});
+})();
+"""
+
+
+def timeline(page, started: float) -> list[tuple[str, float]]:
+    """Phases of the last navigation of `page`: (name, seconds after `started`)."""
+    from playwright.sync_api import Error
+
+    marks: dict[str, float] = {}
+    for frame in page.frames:
+        try:
+            marks.update(frame.evaluate("window.__gridgisMarks || {}"))
+        except Error:  # a frame that went away
+            continue
+    return sorted(((k, v / 1000 - started) for k, v in marks.items()), key=lambda kv: kv[1])
+
+
+def open_time(page, url: str, phases: list | None = None) -> float:
     """Seconds from navigation until the map has drawn its layers."""
-    start = time.perf_counter()
+    start, epoch = time.perf_counter(), time.time()
     page.goto(url)
     frame = page.frame_locator(MAP_IFRAME)
     frame.locator("a.leaflet-draw-draw-polygon").wait_for(state="visible", timeout=60_000)
@@ -164,7 +207,13 @@ def open_time(page, url: str) -> float:
     layers = inner.evaluate(PAINTED)
     elapsed = time.perf_counter() - start
     assert layers > 10, layers
+    if phases is not None:
+        phases[:] = [*timeline(page, epoch), ("map visible (measured)", elapsed)]
     return elapsed
+
+
+def print_timeline(name: str, phases: list[tuple[str, float]]) -> None:
+    print(f"timeline of {name}: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases))
 
 
 def standalone_open_time(browser, html: str) -> float:
@@ -198,6 +247,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--draws", type=int, default=6)
     parser.add_argument("--buildings", type=int, default=5000)
+    parser.add_argument("--skip-draws", action="store_true", help="leave out part 1")
+    parser.add_argument("--repeat", type=int, default=1, help="warm district opens")
+    parser.add_argument("--timeline", action="store_true", help="print the phases of opening")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -223,16 +275,27 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             context = browser.new_context(viewport={"width": 1440, "height": 960})
+            if args.timeline:
+                context.add_init_script(TIMELINE)
             page = offline_page(context, aborted)
             # 1. reruns after drawing, on the sample
             open_time(page, f"{url}/?lang=en")
-            draw_rectangles(page, args.draws, log)
-            rename(page, 4)
+            if not args.skip_draws:
+                draw_rectangles(page, args.draws, log)
+                rename(page, 4)
             # 3. the sample, then the district (cold: the server builds its map), in new
             # tabs of a browser that has loaded the app before (its own scripts cached)
-            sample_open = open_time(offline_page(context, aborted), f"{url}/?lang=en")
-            cold = open_time(offline_page(context, aborted), f"{url}/?lang=en&project=district")
-            warm = open_time(offline_page(context, aborted), f"{url}/?lang=en&project=district")
+            # (earlier tabs stay open: closing one slows the page opened just after it)
+            phases: dict[str, list] = {"sample": [], "cold": [], "warm": []}
+
+            def measure(target: str, marks: list) -> float:
+                return open_time(offline_page(context, aborted), target, marks)
+
+            district_url = f"{url}/?lang=en&project=district"
+            sample_open = measure(f"{url}/?lang=en", phases["sample"])
+            cold = measure(district_url, phases["cold"])
+            warms = [measure(district_url, phases["warm"]) for _ in range(max(1, args.repeat))]
+            warm = statistics.median(warms)
             alone = standalone_open_time(browser, district_html)
             browser.close()
     finally:
@@ -248,10 +311,17 @@ def main() -> None:
         values = [r[key] for r in rows]
         return f"median {statistics.median(values):.0f} ms, max {max(values):.0f} ms"
 
-    print(f"rerun after drawing ({len(drawn)} runs after the first): wall {stats(drawn, 'ms')}; "
-          f"CPU of the script thread {stats(drawn, 'cpu_ms')}")  # fmt: skip
-    print(f"rerun after renaming: wall {stats(plain, 'ms')}")
+    if drawn:
+        print(f"rerun after drawing ({len(drawn)} runs after the first): wall "
+              f"{stats(drawn, 'ms')}; CPU of the script thread "
+              f"{stats(drawn, 'cpu_ms')}")  # fmt: skip
+        print(f"rerun after renaming: wall {stats(plain, 'ms')}")
     print(f"district page runs: {[r['ms'] for r in district]} ms")
+    if len(warms) > 1:
+        print(f"district warm opens: {[round(w, 2) for w in warms]} s")
+    for name, marks in phases.items():
+        if marks:
+            print_timeline(name, marks)
     print(
         f"{args.buildings}-building district: map {district_kb:.0f} KB; opens in "
         f"{cold:.2f} s cold (server builds the map), {warm:.2f} s warm "
@@ -259,8 +329,10 @@ def main() -> None:
     )
     print(f"requests off localhost (all failed): {len(aborted)}")
     shutil.rmtree(workspace, ignore_errors=True)
-    print(f"rerun_ms={statistics.median(r['ms'] for r in drawn):.0f} map_kb={map_kb:.1f} "
-          f"district_open_s={warm:.2f} district_cold_s={cold:.2f}")  # fmt: skip
+    rerun = f"{statistics.median(r['ms'] for r in drawn):.0f}" if drawn else "nan"
+    print(f"rerun_ms={rerun} map_kb={map_kb:.1f} district_open_s={warm:.2f} "
+          f"district_cold_s={cold:.2f} sample_open_s={sample_open:.2f} "
+          f"district_kb={district_kb:.0f} standalone_s={alone:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

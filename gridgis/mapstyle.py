@@ -4,8 +4,9 @@ The look of `gridgis.mapview`'s maps (and of the printed map sheets,
 which match them): the background, the pastel palette for micro-grids, the
 styles of compound, buildings, spaces and paths, the site colours per type
 (`site_colours`) and their Leaflet style per status (`site_style`), the site
-icons (`icon_svg`), the neglected-space hatch (`SVG_DEFS`, `HATCH_CSS`) and
-legend swatches (`swatch`). Plain data and strings: no map is built here.
+icons (`icon_svg`), the neglected-space hatch (`SVG_DEFS`, `HATCH_CSS`, and
+`HATCH_COLOURS` for canvases) and legend swatches (`swatch`). Plain data and
+strings: no map is built here.
 
 Examples
 --------
@@ -22,6 +23,7 @@ __all__ = [
     "BACKGROUND",
     "BUILDING_STYLE",
     "COMPOUND_STYLE",
+    "HATCH_COLOURS",
     "HATCH_CSS",
     "HATCH_ID",
     "ICON_OTHER",
@@ -91,14 +93,16 @@ def icon_svg(kind: str, colour: str, size: int = 22) -> str:
     )
 
 
+HATCH_COLOURS = ("#efe3d3", "#8d6e63")  # the hatch's ground and stripes
+_GROUND, _STRIPE = HATCH_COLOURS
 SVG_DEFS = (
     f'<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
     f'<pattern id="{HATCH_ID}" patternUnits="userSpaceOnUse" width="7" height="7" '
-    'patternTransform="rotate(45)"><rect width="7" height="7" fill="#efe3d3"/>'
-    '<line x1="0" y1="0" x2="0" y2="7" stroke="#8d6e63" stroke-width="2.5"/></pattern>'
+    f'patternTransform="rotate(45)"><rect width="7" height="7" fill="{_GROUND}"/>'
+    f'<line x1="0" y1="0" x2="0" y2="7" stroke="{_STRIPE}" stroke-width="2.5"/></pattern>'
     "</defs></svg>"
 )
-HATCH_CSS = "repeating-linear-gradient(45deg,#8d6e63 0 2px,#efe3d3 2px 5px)"
+HATCH_CSS = f"repeating-linear-gradient(45deg,{_STRIPE} 0 2px,{_GROUND} 2px 5px)"
 
 
 def swatch(css: str) -> str:

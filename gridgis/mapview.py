@@ -11,7 +11,9 @@ For the app, `project_map` builds the *base* map (everything but the sites,
 plus the drawing toolbar), which stays the same while sites are drawn, and
 `sites_layer` builds the sites as a separate feature group that the app
 swaps in without reloading the map. Colours, layer styles and site icons
-come from `gridgis.mapstyle`.
+come from `gridgis.mapstyle`. A map of more than `LARGE_LAYER` features (a
+district) is sent compactly and drawn on canvases (`gridgis.compactlayer`):
+coordinates to 10 cm, no labels, the same tooltips and hover highlight.
 
 Examples
 --------
@@ -34,7 +36,6 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.ops
-from branca.element import MacroElement
 from folium.plugins import Draw
 from jinja2 import Template
 from shapely.geometry import mapping
@@ -42,6 +43,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gridgis._errors import GridGISError
 from gridgis.assets import VENDOR_URL, localize_assets
+from gridgis.compactlayer import CompactLayer, RawMacroElement
 from gridgis.crs import convert_gdf, convert_geometries
 from gridgis.households import resolve_households
 from gridgis.i18n import LANGS, t, t_or
@@ -49,6 +51,7 @@ from gridgis.mapstyle import (
     BACKGROUND,
     BUILDING_STYLE,
     COMPOUND_STYLE,
+    HATCH_COLOURS,
     HATCH_CSS,
     HATCH_ID,
     OTHER_PATH,
@@ -90,6 +93,7 @@ LARGE_LAYER = 2000  # above this many features a layer is simplified and not lab
 _LARGE_PRECISION = 6  # about 10 cm: plenty for display
 _LARGE_ATTR = "gridgis_large_map"  # set on the display copies of a large map's layers
 _SIMPLIFY_DEG = 2e-6  # about 20 cm
+_SIMPLE_SHAPE = 10  # points: shapes with no more are not simplified (nothing to gain)
 _MAX_LABELS = 400
 _LABEL_CLEARANCE_DEG = 7e-5  # about 7 m: micro-grid labels keep this clear of buildings
 _LABEL_NAME_CHARS = 12
@@ -187,9 +191,10 @@ if (window.drawnItems && window.drawnItems.clearLayers) { window.drawnItems.clea
 """
 
 _LABEL_ZOOM = 17
+_HIGHLIGHT = {"weight": 3, "fillOpacity": 0.9}  # a feature under the mouse
 
 
-class _MapExtras(MacroElement):
+class _MapExtras(RawMacroElement):
     """Plain background, the hatch pattern, the legend, the scale and label zoom rule."""
 
     _template = Template(_EXTRAS)
@@ -204,7 +209,7 @@ class _MapExtras(MacroElement):
         self.label_zoom = _LABEL_ZOOM
 
 
-class _Labels(MacroElement):
+class _Labels(RawMacroElement):
     """Text labels (already escaped HTML) at points, added to the parent layer."""
 
     _template = Template(_LABELS)
@@ -215,7 +220,7 @@ class _Labels(MacroElement):
         self.rows = rows
 
 
-class _DrawLocal(MacroElement):
+class _DrawLocal(RawMacroElement):
     """Leaflet.draw's toolbar and hint texts in the map's language."""
 
     _template = Template(_DRAW_LOCAL)
@@ -275,7 +280,7 @@ _SITES = """
 """
 
 
-class _SitesLayer(MacroElement):
+class _SitesLayer(RawMacroElement):
     """Sites drawn in the browser from compact JSON (geometry, style key, tooltip HTML)."""
 
     _template = Template(_SITES)
@@ -290,7 +295,7 @@ class _SitesLayer(MacroElement):
         self.labels = labels
 
 
-class _ClearDrawn(MacroElement):
+class _ClearDrawn(RawMacroElement):
     """Script that empties Leaflet.draw's layer once the drawn shapes are stored."""
 
     _template = Template(_CLEAR_DRAWN)
@@ -302,10 +307,14 @@ class _ClearDrawn(MacroElement):
 
 
 def _esc(value: Any) -> str:
-    """HTML-escaped text of a cell; a dash for missing values."""
+    """HTML-escaped text of a cell; a dash for missing values.
+
+    Braces become character references too: folium renders some of its
+    output once more as a Jinja template, where ``{{ ... }}`` would run.
+    """
     if value is None or (not isinstance(value, str | list | dict) and pd.isna(value)):
         return "—"
-    return html.escape(str(value))
+    return html.escape(str(value)).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _label(frame: gpd.GeoDataFrame, lang: str, *, escape: bool = True) -> pd.Series:
@@ -342,11 +351,19 @@ def _for_display(frame: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
     return frame if datum == "wgs84" else convert_gdf(frame, src="wgs84", dst=datum)
 
 
+def _simplified(geoms: np.ndarray) -> np.ndarray:
+    """Shapes of many points simplified by about 20 cm; the rest (most buildings) as they are."""
+    out = geoms.copy()
+    many = shapely.get_num_coordinates(geoms) > _SIMPLE_SHAPE
+    out[many] = shapely.simplify(geoms[many], _SIMPLIFY_DEG, preserve_topology=True)
+    return out
+
+
 def _geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Display geometries, rounded; simplified when the layer is large."""
     geoms = frame.geometry.to_numpy()
     if len(frame) > LARGE_LAYER or frame.attrs.get(_LARGE_ATTR):
-        geoms = shapely.simplify(geoms, _SIMPLIFY_DEG, preserve_topology=True)
+        geoms = _simplified(geoms)
         precision = _LARGE_PRECISION
     else:
         precision = PRECISION
@@ -417,18 +434,38 @@ def _layer(
 ) -> None:
     """Add one layer (a toggleable group: GeoJSON with tooltips, plus labels).
 
-    ``props`` holds escaped tooltip texts and a style key ``_s``.
+    ``props`` holds escaped tooltip texts and a style key ``_s``. The layers of
+    a large map are sent compactly (`gridgis.compactlayer`).
     """
+    fields = [c for c in props.columns if c != "_s"]
+    if frame.attrs.get(_LARGE_ATTR):
+        geoms = _simplified(frame.geometry.to_numpy())  # CompactLayer rounds them
+        shown = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        if not shown.any():
+            return
+        group = folium.FeatureGroup(name=name, control=control)
+        CompactLayer(
+            geoms[shown],
+            tooltip={_esc(aliases[c]): props[c].to_numpy()[shown] for c in fields},
+            style_keys=props["_s"].to_numpy()[shown],
+            style=style,
+            highlight=_HIGHLIGHT,
+            precision=_LARGE_PRECISION,
+            hatch=HATCH_COLOURS,
+        ).add_to(group)
+        if labels:
+            _Labels(labels).add_to(group)
+        group.add_to(parent)
+        return
     data = _collection(frame, props, prefix=prefix)
     if not data["features"]:
         return
     group = folium.FeatureGroup(name=name, control=control)
-    fields = [c for c in props.columns if c != "_s"]
     folium.GeoJson(
         data,
         control=False,
         style_function=lambda f: style(f["properties"]["_s"]),
-        highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.9},
+        highlight_function=lambda f: _HIGHLIGHT,
         tooltip=folium.GeoJsonTooltip(
             fields=fields, aliases=[_esc(aliases[c]) for c in fields], style=TOOLTIP_CSS
         ),
@@ -798,6 +835,13 @@ def project_map(
         font_size="13px",
         prefer_canvas=n_features > LARGE_LAYER,
     )
+    # fit the view before any layer is added: each layer is then projected and drawn once
+    # keep the compound clear of the layer control (top right) and the legend (bottom right)
+    fit = folium.FitBounds(
+        [[south, west], [north, east]], padding_top_left=(16, 16), padding_bottom_right=(140, 16)
+    )
+    fit.options["animate"] = False
+    fit.add_to(m)
     _tiles(m, basemap, lang, tianditu_key)
     display = Project(layers=layers, settings=project.settings)
     legend: _Legend = []
@@ -827,10 +871,6 @@ def project_map(
         _draw_control(m, lang)
 
     folium.LayerControl(collapsed=False).add_to(m)
-    # keep the compound clear of the layer control (top right) and the legend (bottom right)
-    m.fit_bounds(
-        [[south, west], [north, east]], padding_top_left=(16, 16), padding_bottom_right=(140, 16)
-    )
     _MapExtras(_legend(legend, t("map.legend", lang))).add_to(m)
     return localize_assets(m, base_url=VENDOR_URL)
 

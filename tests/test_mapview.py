@@ -1,4 +1,7 @@
+import html
+import json
 import re
+import sys
 
 import folium
 import geopandas as gpd
@@ -9,6 +12,7 @@ from shapely import box
 
 from gridgis._errors import GridGISError
 from gridgis.assets import LOCAL_ASSETS, VENDOR_URL, iter_asset_urls, localize_assets
+from gridgis.compactlayer import decode_geometries, encode_geometries
 from gridgis.crs import convert_geometries
 from gridgis.mapview import display_datum, from_display, project_map, sites_layer
 from gridgis.project import Project, open_project
@@ -219,17 +223,87 @@ def test_tianditu_needs_a_plain_key(tiny):
     assert "tianditu.gov.cn/vec_w/wmts" in html and "tk=abcdef0123456789" in html
 
 
-def test_large_layers_are_simplified_rounded_and_drawn_on_canvas():
-    import sys
+def _payloads(html: str) -> list[dict]:
+    """The compact layers (`gridgis.compactlayer`) a page carries, decoded from JSON."""
+    literals = re.findall(r'JSON\.parse\(("(?:[^"\\]|\\.)*")\)', html)
+    return [json.loads(json.loads(text)) for text in literals]
 
+
+@pytest.fixture(scope="module")
+def district() -> Project:
     sys.path.insert(0, str(REPO / "benchmarks"))
     from synthetic import synthetic_district
 
-    project = synthetic_district(3000, 10)
-    html = _html(project_map(project, sites=False, draw=True))
+    return synthetic_district(3000, 10)
+
+
+def test_large_layers_are_compact_rounded_and_drawn_on_canvas(district):
+    html = _html(project_map(district, sites=False, draw=True))
     assert 'preferCanvas": true' in html or '"preferCanvas": true' in html
-    long = len(re.findall(r"\d\.\d{7}\b", html))
-    short = len(re.findall(r"\b10[34]\.\d{6}\b", html))
-    assert short > 5 * long, "the 3,000 buildings keep 6 decimals (10 cm)"
+    assert "L.geoJson" not in html and '"type": "Feature"' not in html
+    payloads = _payloads(html)
+    assert len(payloads) == 3  # compound, paths, buildings
+    assert all(p["q"] == 10**6 for p in payloads), "10 cm is plenty for display"
     assert "<br>84 " not in _decoded(html)  # too many buildings to label
-    assert len(html.encode()) < 3_000_000
+    assert len(html.encode()) < 400_000
+
+
+def test_large_map_carries_every_building(district):
+    html = _html(project_map(district, lang="en", sites=False, draw=True))
+    buildings = district.layers["buildings"]
+    (data,) = [p for p in _payloads(html) if len(p["f"]) == len(buildings)]
+    shapes = decode_geometries(data)
+    assert all(g is not None and g.geom_type == "Polygon" for g in shapes)
+    moved = shapely.hausdorff_distance(shapes, buildings.geometry.to_numpy())
+    assert moved.max() < 1e-6  # rounded to 1e-6 degrees (10 cm), nothing else changed
+    labels = [row[0] for row in data["t"]]
+    assert labels == ["Name", "Households"]
+    households = data["t"][1]
+    texts = [households[1][code] for code in households[2]]
+    assert texts[:3] == [f"{n} households" for n in buildings["households"][:3]]
+
+
+def test_large_maps_simplify_detailed_shapes(district):
+    buildings = district.layers["buildings"].copy()
+    detailed = shapely.segmentize(buildings.geometry.iloc[0], 1e-5)  # about 1 m steps
+    assert shapely.get_num_coordinates(detailed) > 40
+    buildings.loc[0, "geometry"] = detailed
+    html = _html(project_map(Project(layers={**district.layers, "buildings": buildings})))
+    (data,) = [p for p in _payloads(html) if len(p["f"]) == len(buildings)]
+    assert data["r"][0] == 4  # the straight edges' extra points are gone (20 cm tolerance)
+
+
+def test_compact_encoding_round_trips():
+    square = box(104.0, 30.0, 104.001, 30.001)
+    holed = square.difference(box(104.0004, 30.0004, 104.0006, 30.0006))
+    multi = shapely.MultiPolygon([box(104.01, 30.0, 104.011, 30.001), holed])
+    line = shapely.LineString([(104.0, 30.0), (104.0005, 30.0002), (104.001, 30.0)])
+    lines = shapely.MultiLineString([line, shapely.LineString([(104.1, 30.1), (104.2, 30.2)])])
+    geoms = [square, holed, multi, line, lines, shapely.Point(104, 30), shapely.Polygon()]
+    data = encode_geometries(geoms, precision=7)
+    assert data["l"] == [0, 0, 0, 1, 1, 0, 0]
+    assert data["f"] == [1, 1, 2, 1, 2, 0, 0]  # points and empty shapes have no parts
+    back = decode_geometries(data)
+    for original, decoded in zip(geoms[:5], back[:5], strict=True):
+        assert decoded.geom_type == original.geom_type
+        assert decoded.equals(shapely.set_precision(original, 1e-7))
+    assert back[5:] == [None, None]
+    assert max(abs(v) for v in data["c"]) <= 10**6  # small steps, not absolute coordinates
+
+
+def test_names_cannot_run_as_templates(tiny, district):
+    """folium renders some output again as a Jinja template: braces must not reach it."""
+    tiny.layers["buildings"].loc[0, "name"] = "{{ 7*7 }}栋"
+    small = html.unescape(_decoded(_html(project_map(tiny))))
+    assert "{{ 7*7 }}栋" in small and "49栋" not in small
+    buildings = district.layers["buildings"].copy()
+    buildings.loc[0, "name"] = "{{ 6*7 }}栋"
+    large = Project(layers={**district.layers, "buildings": buildings})
+    text = html.unescape(_decoded(_html(project_map(large))))
+    assert "{{ 6*7 }}栋" in text and "42栋" not in text
+
+
+def test_the_view_is_fitted_before_layers_are_drawn(dongsi):
+    html = _html(project_map(dongsi))
+    assert '"animate": false' in html
+    assert html.index("fitBounds") < html.index("L.geoJson")
