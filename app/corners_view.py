@@ -10,7 +10,6 @@ like the analysis; the frames are shared, never mutated.
 from __future__ import annotations
 
 import dataclasses
-import html
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -25,6 +24,7 @@ from gridgis.corners import compare_spaces, find_corners
 from gridgis.crs import convert_gdf
 from gridgis.i18n import t
 from gridgis.layout import layout_site
+from gridgis.mapstyle import escape_html
 from gridgis.mapview import display_datum, project_map
 from gridgis.project import Project
 
@@ -112,14 +112,14 @@ def _esc(value: Any) -> str:
     if value is None or (not isinstance(value, str | list) and pd.isna(value)):
         return "—"
     if isinstance(value, list):
-        return html.escape(", ".join(str(v) for v in value)) or "—"
-    return html.escape(str(value))
+        return escape_html(", ".join(str(v) for v in value)) or "—"
+    return escape_html(str(value))
 
 
 def _label(point: Any, text: str) -> folium.Marker:
     return folium.Marker(
         [point.y, point.x],
-        icon=folium.DivIcon(html=f'<div style="{_LABEL_CSS}">{html.escape(text)}</div>'),
+        icon=folium.DivIcon(html=f'<div style="{_LABEL_CSS}">{escape_html(text)}</div>'),
         interactive=False,
     )
 
@@ -159,7 +159,7 @@ def candidates_map(
         kind = rec.get("suggested_site_type")
         values["suggested_site_type"] = type_label(kind) if isinstance(kind, str) else None
         tip = "".join(
-            f"<tr><th>{html.escape(label)}</th><td>{_esc(values.get(k))}</td></tr>"
+            f"<tr><th>{escape_html(label)}</th><td>{_esc(values.get(k))}</td></tr>"
             for k, label in fields.items()
         )
         style = _TOP_STYLE if pos < top else CANDIDATE_STYLE
@@ -186,7 +186,7 @@ def stalls_map(site: gpd.GeoDataFrame, laid: gpd.GeoDataFrame, lang: str) -> fol
     folium.GeoJson(
         site.geometry.iloc[0].__geo_interface__,
         style_function=lambda _f: _SITE_STYLE,
-        tooltip=folium.Tooltip(html.escape(t("corners.site_outline", lang))),
+        tooltip=folium.Tooltip(escape_html(t("corners.site_outline", lang))),
     ).add_to(m)
     if len(laid):
         data = {
@@ -194,7 +194,7 @@ def stalls_map(site: gpd.GeoDataFrame, laid: gpd.GeoDataFrame, lang: str) -> fol
             "features": [
                 {
                     "type": "Feature",
-                    "properties": {"stall": html.escape(str(sid))},
+                    "properties": {"stall": escape_html(str(sid))},
                     "geometry": g.__geo_interface__,
                 }
                 for sid, g in zip(laid["stall_id"], laid.geometry, strict=True)
@@ -204,7 +204,7 @@ def stalls_map(site: gpd.GeoDataFrame, laid: gpd.GeoDataFrame, lang: str) -> fol
             data,
             style_function=lambda _f: _STALL_STYLE,
             tooltip=folium.GeoJsonTooltip(
-                fields=["stall"], aliases=[html.escape(t("corners.stall", lang))]
+                fields=["stall"], aliases=[escape_html(t("corners.stall", lang))]
             ),
         ).add_to(m)
     m.fit_bounds([[south, west], [north, east]], padding=(10, 10))

@@ -79,22 +79,18 @@ def cost_table(row: pd.Series, lang: str) -> None:
         [
             {
                 t("cost.item", lang): item[label],
-                t("cost.quantity", lang): item["quantity"],
-                t("cost.unit", lang): common.unit_label(item["unit"], lang),
-                t("cost.rate", lang): item["rate_cny"],
-                t("cost.amount", lang): item["amount_cny"],
+                t("cost.quantity", lang): f"{item['quantity']:,.2f} "
+                + common.unit_label(item["unit"], lang),
+                t("cost.rate", lang): f"{item['rate_cny']:,.2f}",
+                t("cost.amount", lang): f"{item['amount_cny']:,.2f}",
                 t("cost.source", lang): item["source"],
             }
             for item in items
         ]
     )
-    money = st.column_config.NumberColumn(format="%,.2f")
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={t("cost.rate", lang): money, t("cost.amount", lang): money},
-    )
+    # st.table, not st.dataframe: the data grid's 1.2 MB of browser code held back the
+    # whole first paint (map included) until it had loaded
+    st.table(table.set_index(t("cost.item", lang)))
 
 
 def site_panel(view: View, row: pd.Series) -> None:

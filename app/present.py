@@ -6,7 +6,6 @@ Kept out of the page so tests can call them; everything shown is escaped here.
 from __future__ import annotations
 
 import functools
-import html
 from typing import Any
 
 import folium
@@ -16,6 +15,7 @@ import pandas as pd
 from app import common
 from gridgis.funding import split_funding, split_plan_funding
 from gridgis.i18n import t
+from gridgis.mapstyle import escape_html
 from gridgis.mapview import project_map
 from gridgis.project import Project
 from gridgis.settings import Settings
@@ -63,7 +63,7 @@ def funding_tables(
 
 
 def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    return escape_html(str(value), quote=True)
 
 
 @functools.lru_cache(maxsize=32)

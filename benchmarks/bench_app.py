@@ -320,7 +320,7 @@ def main() -> None:
     if len(warms) > 1:
         print(f"district warm opens: {[round(w, 2) for w in warms]} s")
     for name, marks in phases.items():
-        if marks:
+        if args.timeline:
             print_timeline(name, marks)
     print(
         f"{args.buildings}-building district: map {district_kb:.0f} KB; opens in "

@@ -457,13 +457,14 @@ class CompactLayer(RawMacroElement):
         Tooltip rows: ``{label: values}``, one value per feature; labels and
         values are HTML already escaped.
     style_keys
-        One key per feature; `style` gives its Leaflet path style. A
-        ``fillColor`` of ``url(...)`` (an SVG pattern) is drawn as stripes
-        in the colours `hatch` (background, line).
+        One key per feature; `style` gives its Leaflet path style.
     highlight
         The style while the mouse is over a feature.
     precision
         Decimals kept of lon/lat.
+    hatch
+        Ground and stripe colours: a ``fillColor`` of ``url(...)`` (an SVG
+        pattern, which a canvas cannot use) is drawn as these stripes.
     """
 
     _template = Template(_COMPACT)
@@ -482,15 +483,15 @@ class CompactLayer(RawMacroElement):
         super().__init__()
         self._name = "GridgisCompactLayer"
         data = encode_geometries(geometries, precision)
-        codes, keys = pd.factorize(pd.Series(list(style_keys), dtype=object))
+        codes, keys = pd.factorize(pd.Series(list(style_keys), dtype=object), use_na_sentinel=False)
         data["k"] = codes.tolist()
         data["s"] = [style(key) for key in keys]
         data["h"] = dict(highlight)
         data["hatch"] = list(hatch)
         rows = []
         for label, values in tooltip.items():
-            value_codes, uniques = pd.factorize(pd.Series(list(values), dtype=object))
+            column = pd.Series(list(values), dtype=object)
+            value_codes, uniques = pd.factorize(column, use_na_sentinel=False)
             rows.append([label, [str(v) for v in uniques], value_codes.tolist()])
         data["t"] = rows
-        self.n_features = len(data["f"])
         self.payload = _js_string(json.dumps(data, ensure_ascii=False, separators=(",", ":")))

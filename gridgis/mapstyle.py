@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -132,3 +133,12 @@ def site_style(colours: Mapping[str, str]) -> Callable[[str], dict[str, Any]]:
         return out
 
     return style
+
+
+def escape_html(text: object, quote: bool = True) -> str:
+    """`text` safe in a folium map: HTML-escaped, and braces as character references.
+
+    branca renders folium's output once more as a Jinja template, where a
+    name such as ``{{ 7*7 }}`` would otherwise run on the server.
+    """
+    return html.escape(str(text), quote=quote).replace("{", "&#123;").replace("}", "&#125;")

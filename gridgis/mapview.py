@@ -25,7 +25,6 @@ True
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -61,6 +60,7 @@ from gridgis.mapstyle import (
     SPACE_STYLES,
     SVG_DEFS,
     TOOLTIP_CSS,
+    escape_html,
     icon_svg,
     site_colours,
     site_style,
@@ -314,7 +314,7 @@ def _esc(value: Any) -> str:
     """
     if value is None or (not isinstance(value, str | list | dict) and pd.isna(value)):
         return "—"
-    return html.escape(str(value)).replace("{", "&#123;").replace("}", "&#125;")
+    return escape_html(value)
 
 
 def _label(frame: gpd.GeoDataFrame, lang: str, *, escape: bool = True) -> pd.Series:

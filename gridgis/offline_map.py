@@ -10,7 +10,6 @@ opens offline on any device. Proposals and their letters come from
 from __future__ import annotations
 
 import base64
-import html
 import os
 import re
 from pathlib import Path
@@ -24,6 +23,7 @@ from jinja2 import Template
 from gridgis._errors import GridGISError
 from gridgis.analysis import SiteAnalysis
 from gridgis.assets import VENDOR_DIR, VENDOR_URL, localize_assets
+from gridgis.mapstyle import escape_html
 from gridgis.mapview import project_map
 from gridgis.project import Project
 from gridgis.sheet_draw import (
@@ -90,7 +90,7 @@ class _ProposalPanel(MacroElement):
 
 def _panel_html(project: Project, props: pd.DataFrame, lang: str) -> str:
     words = _WORDS[lang]
-    esc = html.escape
+    esc = escape_html
     colours = _site_colours(project, props)
     rows = []
     for _, p in props.iterrows():
@@ -213,11 +213,11 @@ def standalone_html(
                 icon=folium.DivIcon(
                     html=badge, icon_size=(26, 26), icon_anchor=(13, 13), class_name="gridgis-badge"
                 ),
-                tooltip=folium.Tooltip(html.escape(tip)),
+                tooltip=folium.Tooltip(escape_html(tip)),
             ).add_to(m)
     _ProposalPanel(_panel_html(project, props, lang)).add_to(m)
     localize_assets(m)
     name, heading, _ = _title(project, lang)
-    m.get_root().title = html.escape(f"{name} · {heading}")
+    m.get_root().title = escape_html(f"{name} · {heading}")
     root = Path(vendor_dir) if vendor_dir is not None else _vendor_root()
     return _inline(m.get_root().render(), root)

@@ -7,7 +7,6 @@ It needs folium, which loads on the first map only.
 
 from __future__ import annotations
 
-import html
 import math
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from gridgis._errors import GridGISError
+from gridgis.mapstyle import escape_html
 from gridgis.voting import QUORUM, _text, turnout_by_building
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ def turnout_map(
     for bid, name, geom in zip(ids, names, buildings.geometry, strict=True):
         if geom is None or geom.is_empty:
             continue
-        props: dict[str, str] = {"name": html.escape(_text(name) or bid)}
+        props: dict[str, str] = {"name": escape_html(_text(name) or bid)}
         if bid in table.index:
             row = table.loc[bid]
             colour = _bin_colour(row, by)
@@ -165,7 +165,7 @@ def turnout_map(
             colour = _NO_DATA
             props.update(dict.fromkeys(
                 ("owners", "participating", "agree", "oppose", "abstain", "turnout"), "—"
-            ), approval=html.escape(text["no_rows"]))  # fmt: skip
+            ), approval=escape_html(text["no_rows"]))  # fmt: skip
         props["_c"] = colour
         features.append(
             {"type": "Feature", "properties": props, "geometry": geom.__geo_interface__}
@@ -186,10 +186,10 @@ def turnout_map(
         control.add_to(m)
     rows = "".join(
         f'<div class="row"><span class="sw" style="background:{c}"></span>'
-        f"<span>{html.escape(label)}</span></div>"
+        f"<span>{escape_html(label)}</span></div>"
         for _, c, label in _BINS[by]
     )
-    note = html.escape(text["note"].format(site=_text(site_id)))
-    legend = f"<b>{html.escape(text[by])}</b>{rows}<div>{note}</div>"
+    note = escape_html(text["note"].format(site=_text(site_id)))
+    legend = f"<b>{escape_html(text[by])}</b>{rows}<div>{note}</div>"
     _vote_legend(legend).add_to(m)
     return localize_assets(m, base_url=VENDOR_URL)

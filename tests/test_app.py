@@ -149,8 +149,10 @@ def test_drawing_stores_a_site_with_its_metrics(workspace):
     assert metrics["服务户数"].endswith("户")
     assert any("S1" in toast.value for toast in at.toast)
     # the cost table lists the items with units in the headers
-    table = at.dataframe[0].value
-    assert {"项目", "数量", "单位", "单价 (元)", "金额 (元)", "来源"} <= set(table.columns)
+    table = at.table[0].value
+    assert {"数量", "单价 (元)", "金额 (元)", "来源"} <= set(table.columns)
+    assert table["数量"].str.endswith(("m²", "个", "处", "项", "套", "米", "m")).all(), table
+    assert table.index.name == "项目" and table["金额 (元)"].str.match(r"^[\d,]+\.\d\d$").all()
     # the same drawing reported again (every rerun) is stored once
     at = _ok(at.run())
     at = _draw(at, SHED)

@@ -248,6 +248,13 @@ def test_html_escapes_names_and_letters_many(busy):
         assert f">{letter}</span>" in text
 
 
+def test_html_never_runs_names_as_templates(busy):
+    busy.layers["sites"].loc[1, "name"] = "{{ 7*7 }}棚"  # branca renders folium output twice
+    busy.layers["sites"].loc[4, "status"] = "proposed"
+    text = _decoded(standalone_html(busy, lang="en"))
+    assert "49棚" not in text and "&#123;&#123; 7*7 &#125;&#125;棚" in text
+
+
 def test_html_needs_the_vendor_scripts(dongsi, tmp_path):
     with pytest.raises(GridGISError, match=r"leaflet\.js is missing: run \./dev setup"):
         standalone_html(dongsi, vendor_dir=tmp_path)

@@ -415,6 +415,9 @@ def test_turnout_map_colours_buildings(tiny_layers):
     assert "Approval (of participants)" in en and '"_c": "#5aae61"' in en
     with pytest.raises(GridGISError, match=r"by must be one of turnout, approval, got 'x'"):
         turnout_map(project, votes, site_id="S1", by="x")
+    tiny_layers["buildings"].loc[1, "name"] = "{{ 7*7 }}栋"  # never run as a template
+    braces = turnout_map(Project(layers=tiny_layers), votes, site_id="S1", by="turnout")
+    assert "49栋" not in braces.get_root().render()
 
 
 # --- command line -------------------------------------------------------------------------
