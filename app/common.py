@@ -28,13 +28,13 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import pyproj
 import shapely
 import streamlit as st
 
 from app import mapwidget, state
 from gridgis._errors import GridGISError
 from gridgis.analysis import PreparedProject, SiteAnalysis, analyze_sites, prepare
+from gridgis.crs import WGS84
 from gridgis.households import resolve_households
 from gridgis.i18n import t, t_or
 from gridgis.io import as_geojson_stores
@@ -47,7 +47,6 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLES = {"dongsi180": REPO / "data" / "dongsi180", "shaxi_f.gpkg": REPO / "data" / "shaxi_f.gpkg"}
 DEFAULT_SAMPLE = "dongsi180"
 _NAME = re.compile(r"[^\W][\w.\-]{0,63}")
-WGS84 = pyproj.CRS.from_epsg(4326)  # made once: creating a CRS takes ~1 ms
 _GENERATION: dict[str, int] = {}  # bumped when this server rewrites a project's layers/settings
 
 
@@ -460,23 +459,22 @@ def watch_sites(path: str, seen: int) -> None:
 
 
 _PROFILE = os.environ.get("GRIDGIS_PROFILE")  # a folder: each run's cProfile stats go there
-_PROFILER: dict[int, cProfile.Profile] = {}
-_PHASES = threading.local()  # .marks: (name, wall s, CPU s) of this thread's run
+_RUN = threading.local()  # this thread's run: .marks (name, wall s, CPU s), .profiler
 
 
 def mark(name: str) -> None:
     """Note the time at a point of this run (listed as ``phases`` in the timing log)."""
-    marks = getattr(_PHASES, "marks", None)
+    marks = getattr(_RUN, "marks", None)
     if marks is not None:
         marks.append((name, time.perf_counter(), time.thread_time()))
 
 
 def timer_start() -> tuple[float, float]:
     """Start timing (and with ``$GRIDGIS_PROFILE``, profiling) this run."""
-    _PHASES.marks = []
-    if _PROFILE:
-        profiler = _PROFILER[threading.get_ident()] = cProfile.Profile()
-        profiler.enable()
+    _RUN.marks = []
+    _RUN.profiler = cProfile.Profile() if _PROFILE else None
+    if _RUN.profiler is not None:
+        _RUN.profiler.enable()
     return time.perf_counter(), time.thread_time()
 
 
@@ -490,7 +488,7 @@ def timer_stop(start: tuple[float, float], *, page: str, stored: int) -> None:
     """
     ms = (time.perf_counter() - start[0]) * 1000.0
     cpu_ms = (time.thread_time() - start[1]) * 1000.0
-    profiler = _PROFILER.pop(threading.get_ident(), None)
+    profiler, _RUN.profiler = getattr(_RUN, "profiler", None), None
     if profiler is not None:
         profiler.disable()
         name = f"{page}-{'stored' if stored else 'plain'}-{time.time_ns()}.pstats"
@@ -506,7 +504,7 @@ def timer_stop(start: tuple[float, float], *, page: str, stored: int) -> None:
             "stored": stored,
             "phases": [
                 [name, round((wall - start[0]) * 1000.0, 1), round((cpu - start[1]) * 1000.0, 1)]
-                for name, wall, cpu in getattr(_PHASES, "marks", None) or []
+                for name, wall, cpu in getattr(_RUN, "marks", None) or []
             ],
         }
         with open(log, "a", encoding="utf-8") as fh:

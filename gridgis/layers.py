@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 from geopandas.array import GeometryArray
 
 from gridgis._errors import GridGISError, Problem, ValidationError
+from gridgis.crs import WGS84
 
 __all__ = [
     "BUILTIN_SITE_TYPES",
@@ -358,11 +358,6 @@ def _check_fields(
     return problems
 
 
-@functools.cache
-def _wgs84() -> pyproj.CRS:
-    return pyproj.CRS.from_user_input("EPSG:4326")  # parsed once, not per validation
-
-
 def _check_geometry(
     gdf: gpd.GeoDataFrame, geometry: GeometryArray, schema: LayerSchema, source: str | None
 ) -> list[Problem]:
@@ -374,7 +369,7 @@ def _check_geometry(
         problems.append(Problem(message, source, schema.name, feature, "geometry", fix))
 
     crs = geometry.crs
-    if crs is not None and not crs.equals(_wgs84()):
+    if crs is not None and not crs.equals(WGS84):
         add(
             None,
             f"layer is in {crs.to_string()!r}, not EPSG:4326",

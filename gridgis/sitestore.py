@@ -35,12 +35,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from gridgis import io
 from gridgis._errors import ConflictError, ProjectError, ValidationError
+from gridgis.crs import WGS84
 from gridgis.layers import errors_only, validate_layer
 from gridgis.settings import Settings, default_settings
 
@@ -55,7 +55,6 @@ _COLUMNS = ("site_id", "site_type", "name", "status", "notes", "rev")
 # a save replaces the file (new inode), so an unchanged stamp means unchanged sites.
 _READ: dict[str, tuple[tuple[int, int, int], gpd.GeoDataFrame]] = {}
 _READ_LOCK = threading.Lock()
-_WGS84 = pyproj.CRS.from_epsg(4326)
 
 
 def _as_geometry(geometry: BaseGeometry | Mapping[str, Any]) -> BaseGeometry:
@@ -100,7 +99,7 @@ def _as_read(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
     columns["site_id"] = pd.array(np.asarray(columns["site_id"], dtype=object).astype(str), "str")
     columns[geometry_name] = io.as_geojson_stores(sites.geometry.to_numpy())
     frame = pd.DataFrame(columns, index=pd.RangeIndex(len(sites)), copy=False)
-    return gpd.GeoDataFrame(frame, geometry=geometry_name, crs=_WGS84)
+    return gpd.GeoDataFrame(frame, geometry=geometry_name, crs=WGS84)
 
 
 def _normalised(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -206,7 +205,7 @@ class SiteStore:
         if sites is None:
             sites = gpd.GeoDataFrame(
                 {c: pd.Series(dtype=object) for c in _COLUMNS},
-                geometry=gpd.GeoSeries([], crs=_WGS84),
+                geometry=gpd.GeoSeries([], crs=WGS84),
             )
         return _normalised(sites)
 
@@ -278,10 +277,10 @@ class SiteStore:
                 raise ConflictError(f"site_id={sid!r} is already taken; reload the sites")
             row = {"site_id": sid, "site_type": site_type, "name": name, "status": status,
                    "notes": notes, "rev": 1}  # fmt: skip
-            new = gpd.GeoDataFrame([row], geometry=[geom], crs=_WGS84)
+            new = gpd.GeoDataFrame([row], geometry=[geom], crs=WGS84)
             self._check(new)
             out = pd.concat([sites, new], ignore_index=True)
-            self._save(gpd.GeoDataFrame(out, geometry="geometry", crs=_WGS84))
+            self._save(gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84))
         return {**row, "geometry": geom}
 
     def _locate(self, sites: gpd.GeoDataFrame, site_id: str) -> int | None:
@@ -355,9 +354,9 @@ class SiteStore:
             values = {k: row.get(k) for k in _COLUMNS if k != "rev"} | {"rev": rev + 1}
             extra = {k: v for k, v in row.items() if k not in (*_COLUMNS, "geometry")}
             if pos is None:
-                new = gpd.GeoDataFrame([values | extra], geometry=[geom], crs=_WGS84)
+                new = gpd.GeoDataFrame([values | extra], geometry=[geom], crs=WGS84)
                 self._check(new)
-                sites = gpd.GeoDataFrame(pd.concat([sites, new], ignore_index=True), crs=_WGS84)
+                sites = gpd.GeoDataFrame(pd.concat([sites, new], ignore_index=True), crs=WGS84)
                 pos = len(sites) - 1
             else:
                 for key, value in (values | extra).items():
