@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import common, edits, sidebar
-from gridgis.i18n import t
+from gridgis.report.i18n import t
 
 started = common.timer_start()
 st.set_page_config(page_title="gridgis", page_icon="🏘️", layout="wide")

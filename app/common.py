@@ -32,16 +32,16 @@ import shapely
 import streamlit as st
 
 from app import mapwidget, state
-from gridgis._errors import GridGISError
-from gridgis.analysis import PreparedProject, SiteAnalysis, analyze_sites, prepare
-from gridgis.crs import WGS84
-from gridgis.households import resolve_households
-from gridgis.i18n import t, t_or
-from gridgis.io import as_geojson_stores
-from gridgis.mapview import project_map
-from gridgis.project import Project, open_project
-from gridgis.settings import Settings, default_settings
-from gridgis.sitestore import SiteStore
+from gridgis.analysis.engine import PreparedProject, SiteAnalysis, analyze_sites, prepare
+from gridgis.analysis.households import resolve_households
+from gridgis.core.crs import WGS84
+from gridgis.core.io import as_geojson_stores
+from gridgis.core.project import Project, open_project
+from gridgis.core.settings import Settings, default_settings
+from gridgis.core.store import SiteStore
+from gridgis.errors import GridGISError
+from gridgis.report.i18n import t, t_or
+from gridgis.report.map.view import project_map
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = {"dongsi180": REPO / "data" / "dongsi180", "shaxi_f.gpkg": REPO / "data" / "shaxi_f.gpkg"}
@@ -280,7 +280,7 @@ def prefetch_metrics(path: Path, stored: list[dict[str, Any]]) -> None:
     """Start analysing sites just saved; `site_metrics` will wait for the result.
 
     `stored` are the rows `SiteStore` returned; their outlines are taken as
-    the file stores them (`gridgis.io.as_geojson_stores`), so the analysis
+    the file stores them (`gridgis.core.io.as_geojson_stores`), so the analysis
     starts without reading the file back, and `site_metrics` finds it by key.
     """
     if not stored:

@@ -19,14 +19,14 @@ import geopandas as gpd
 import pandas as pd
 
 from app import common
-from gridgis.assets import VENDOR_URL, localize_assets
-from gridgis.corners import compare_spaces, find_corners
-from gridgis.crs import convert_gdf
-from gridgis.i18n import t
-from gridgis.layout import layout_site
-from gridgis.mapstyle import escape_html
-from gridgis.mapview import display_datum, project_map
-from gridgis.project import Project
+from gridgis.analysis.corners import compare_spaces, find_corners
+from gridgis.analysis.stalls.layout import layout_site
+from gridgis.core.crs import convert_gdf
+from gridgis.core.project import Project
+from gridgis.report.i18n import t
+from gridgis.report.map.assets import VENDOR_URL, localize_assets
+from gridgis.report.map.style import escape_html
+from gridgis.report.map.view import display_datum, project_map
 
 _MAX = 8
 _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()

@@ -20,10 +20,10 @@ import streamlit as st
 from shapely.geometry import shape
 
 from app import common, state
-from gridgis._errors import ConflictError, GridGISError, ValidationError
-from gridgis.i18n import t
-from gridgis.mapview import from_display
-from gridgis.sitestore import EDITABLE
+from gridgis.core.store import EDITABLE
+from gridgis.errors import ConflictError, GridGISError, ValidationError
+from gridgis.report.i18n import t
+from gridgis.report.map.view import from_display
 
 _MAX_UNDO = 50
 

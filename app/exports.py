@@ -10,10 +10,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from gridgis.analysis import SiteAnalysis
-from gridgis.io import to_geojson
-from gridgis.project import Project, open_project, save_project
-from gridgis.report import write_xlsx
+from gridgis.analysis.engine import SiteAnalysis
+from gridgis.core.io import to_geojson
+from gridgis.core.project import Project, open_project, save_project
+from gridgis.report.xlsx import write_xlsx
 
 
 def site_plan_geojson(analysis: SiteAnalysis) -> bytes:

@@ -1,6 +1,6 @@
 """Callbacks of the data page: open a sample, import uploaded layers as a project.
 
-An import reads every upload with `gridgis.io` (any supported format, the
+An import reads every upload with `gridgis.core.io` (any supported format, the
 CRS and datum the user gave), validates all layers together, and only if
 nothing is wrong saves them as a new project in the workspace and opens it.
 Otherwise every problem is listed, one message each; nothing is half-loaded.
@@ -17,12 +17,17 @@ import pandas as pd
 import streamlit as st
 
 from app import common, sidebar, state
-from gridgis._errors import GridGISError
-from gridgis.i18n import t
-from gridgis.io import list_layers, read_layer
-from gridgis.layers import LAYER_NAMES, guess_layer_name, restore_shapefile_names, validate_layers
-from gridgis.project import SETTINGS_TABLE, Project, read_project_layer, save_project
-from gridgis.settings import Settings, default_settings, settings_from_toml
+from gridgis.core.io import list_layers, read_layer
+from gridgis.core.project import SETTINGS_TABLE, Project, read_project_layer, save_project
+from gridgis.core.schema import (
+    LAYER_NAMES,
+    guess_layer_name,
+    restore_shapefile_names,
+    validate_layers,
+)
+from gridgis.core.settings import Settings, default_settings, settings_from_toml
+from gridgis.errors import GridGISError
+from gridgis.report.i18n import t
 
 WHOLE_PROJECT = "*"  # the layer choice "a whole project GeoPackage"
 _PROJECT_NAME = re.compile(r"[\w\-]{1,64}")

@@ -1,9 +1,9 @@
 """Suggest-sites page (金角银边): the leftover spaces the tool finds, beside what the survey found.
 
-One button runs `gridgis.corners.find_corners` on the project as it is now;
+One button runs `gridgis.analysis.corners.find_corners` on the project as it is now;
 each of the best suggestions can be adopted as a site in one click (stored
 through the `SiteStore`, so it is saved like a drawn site); a parking shed
-site's stall layout (`gridgis.layout.layout_site`) is shown on a small map.
+site's stall layout (`gridgis.analysis.stalls.layout.layout_site`) is shown on a small map.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app import common, corners_view, state
-from gridgis._errors import GridGISError
-from gridgis.corners import candidate_to_site
-from gridgis.i18n import t, t_or
+from gridgis.analysis.corners import candidate_to_site
+from gridgis.errors import GridGISError
+from gridgis.report.i18n import t, t_or
 
 TOP = 6  # suggestions offered for adoption (the map highlights them)
 

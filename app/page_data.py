@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from app import common, exports, imports, state
-from gridgis._errors import GridGISError
-from gridgis.crs import DATUMS
-from gridgis.i18n import t
-from gridgis.layers import LAYER_NAMES, SCHEMAS
+from gridgis.core.crs import DATUMS
+from gridgis.core.schema import LAYER_NAMES, SCHEMAS
+from gridgis.errors import GridGISError
+from gridgis.report.i18n import t
 
 lang = state.lang()
 ctx = common.context()

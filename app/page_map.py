@@ -15,10 +15,10 @@ import pandas as pd
 import streamlit as st
 
 from app import common, edits, mapwidget, state
-from gridgis._errors import GridGISError
-from gridgis.i18n import t
-from gridgis.mapview import sites_layer
-from gridgis.project import Project
+from gridgis.core.project import Project
+from gridgis.errors import GridGISError
+from gridgis.report.i18n import t
+from gridgis.report.map.view import sites_layer
 
 
 @dataclass

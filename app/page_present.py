@@ -14,9 +14,10 @@ import pandas as pd
 import streamlit as st
 
 from app import common, present, state
-from gridgis import offline_map, sheets
-from gridgis._errors import GridGISError
-from gridgis.i18n import t
+from gridgis.errors import GridGISError
+from gridgis.report.i18n import t
+from gridgis.report.sheets import offline as offline_map
+from gridgis.report.sheets import render as sheets
 
 lang = state.lang()
 ctx = common.context()

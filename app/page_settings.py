@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app import common, settings_table, state
-from gridgis.i18n import LANG_NAMES, LANGS, t
+from gridgis.report.i18n import LANG_NAMES, LANGS, t
 
 lang = state.lang()
 ctx = common.context()

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from app import common, state
-from gridgis._errors import GridGISError
-from gridgis.i18n import t
+from gridgis.errors import GridGISError
+from gridgis.report.i18n import t
 
 lang = state.lang()
 ctx = common.context()

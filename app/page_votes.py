@@ -2,7 +2,7 @@
 
 The register is saved as ``votes.csv`` in the project's working copy (folder
 projects); a single-file project keeps it in the session only (download it).
-The tally follows PRC Civil Code art. 278 (`gridgis.voting`), in exact fractions.
+The tally follows PRC Civil Code art. 278 (`gridgis.meeting.tally`), in exact fractions.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from app import common, state
-from gridgis import voting
-from gridgis._errors import GridGISError
-from gridgis.i18n import t
+from gridgis.errors import GridGISError
+from gridgis.meeting import tally as voting
+from gridgis.report.i18n import t
 
 lang = state.lang()
 ctx = common.context()

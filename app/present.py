@@ -13,12 +13,12 @@ import geopandas as gpd
 import pandas as pd
 
 from app import common
-from gridgis.funding import split_funding, split_plan_funding
-from gridgis.i18n import t
-from gridgis.mapstyle import escape_html
-from gridgis.mapview import project_map
-from gridgis.project import Project
-from gridgis.settings import Settings
+from gridgis.analysis.funding import split_funding, split_plan_funding
+from gridgis.core.project import Project
+from gridgis.core.settings import Settings
+from gridgis.report.i18n import t
+from gridgis.report.map.style import escape_html
+from gridgis.report.map.view import project_map
 
 HIGHLIGHT = "#ffd600"  # the proposal being shown
 OTHER = "#0d47a1"  # the other proposals
@@ -98,7 +98,7 @@ def _map_html(path: str, stamp: tuple[Any, ...], version: int, lang: str, curren
 def _proposals(path: str, stamp: tuple[Any, ...], version: int) -> gpd.GeoDataFrame:
     from pathlib import Path
 
-    from gridgis.sheets import proposals
+    from gridgis.report.sheets.render import proposals
 
     p = Path(path)
     ctx = common.Context(

@@ -2,7 +2,7 @@
 
 Rows come from `Settings.sourced_table` (``key, value, source, ref``) with a
 label, a unit and the shipped default beside each value. Saving rebuilds the
-settings through `gridgis.settings.settings_from_toml` (so every value is
+settings through `gridgis.core.settings.settings_from_toml` (so every value is
 checked as if it came from a file) and writes them into the working copy,
 holding the project's site lock so no site saved meanwhile is lost.
 """
@@ -17,10 +17,10 @@ import streamlit as st
 import tomli_w
 
 from app import common, state
-from gridgis._errors import GridGISError
-from gridgis.i18n import t, t_or
-from gridgis.project import Project, open_project, save_project
-from gridgis.settings import Settings, default_settings, settings_from_toml
+from gridgis.core.project import Project, open_project, save_project
+from gridgis.core.settings import Settings, default_settings, settings_from_toml
+from gridgis.errors import GridGISError
+from gridgis.report.i18n import t, t_or
 
 _GROUPS = ("general", "rules", "funding", "site_types", "cost_items", "corners")
 _UNIT_BY_NAME = {

@@ -10,9 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app import common, state
-from gridgis._errors import GridGISError
-from gridgis.i18n import LANG_NAMES, LANGS, t
-from gridgis.mapview import BASEMAPS
+from gridgis.errors import GridGISError
+from gridgis.report.i18n import LANG_NAMES, LANGS, t
+from gridgis.report.map.view import BASEMAPS
 
 
 def init() -> None:

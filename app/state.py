@@ -7,7 +7,7 @@ names to inject state (e.g. a drawing through `MAP`).
 What lives where
 ----------------
 - The sites themselves live on disk, in the project's working copy
-  (`gridgis.sitestore.SiteStore`); the session keeps only the view state
+  (`gridgis.core.store.SiteStore`); the session keeps only the view state
   (which project, language, basemap, selected site) and the undo history.
 - `MAP` is the value of the map component (streamlit-folium copies it here
   on every change): ``{"all_drawings": [GeoJSON Feature, ...]}`` in WGS84,
@@ -23,12 +23,12 @@ from typing import Any
 
 import streamlit as st
 
-from gridgis.i18n import LANGS
+from gridgis.report.i18n import LANGS
 
 # --- view ---------------------------------------------------------------------------
 LANG = "lang"  # "zh" | "en" (the sidebar radio; mirrored in ?lang=)
 PROJECT = "project"  # name of the open project in the workspace (mirrored in ?project=)
-BASEMAP = "basemap"  # one of gridgis.mapview.BASEMAPS
+BASEMAP = "basemap"  # one of gridgis.report.map.view.BASEMAPS
 TIANDITU_KEY = "tianditu_key"  # the user's Tianditu browser key
 DRAW_TYPE = "draw_type"  # site type given to the next drawn shape
 SELECTED = "selected_site"  # site_id shown beside the map
@@ -165,7 +165,7 @@ FUND_CAP = "fund_cap"  # session-only subsidy cap, CNY (+ ":" + project)
 FUND_OTHER = "fund_other"  # session-only other sources per proposal, CNY (+ ":" + project)
 PRESENT_FILES = "present_files"  # {(kind, project, version, lang): bytes} made on click
 VOTE_SITE = "vote_site"  # site_id voted on
-VOTE_MATTER = "vote_matter"  # key of gridgis.voting.MATTERS
+VOTE_MATTER = "vote_matter"  # key of gridgis.meeting.tally.MATTERS
 VOTE_BY = "vote_map_by"  # "turnout" | "approval"
 VOTE_BUILDING = "vote_building"  # building_id of the fast-entry table
 VOTES = "votes_register"  # {project: DataFrame} the register as this session holds it

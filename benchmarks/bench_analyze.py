@@ -3,7 +3,7 @@
 Generates a synthetic district (default 100,000 buildings, 1,000 sites; see
 `synthetic.py`), then times in the same run:
 
-- the engine, ``gridgis.analysis.analyze_sites``, straight-line distances
+- the engine, ``gridgis.analysis.engine.analyze_sites``, straight-line distances
   (the district without its paths layer), best of ``--repeat`` runs;
 - the engine with the path network (walking distances), once;
 - a naive loop that, for each site, asks geopandas for the distance to every
@@ -23,9 +23,9 @@ import time
 
 import numpy as np
 
-from gridgis.analysis import analyze_sites
-from gridgis.households import resolve_households
-from gridgis.project import Project
+from gridgis.analysis.engine import analyze_sites
+from gridgis.analysis.households import resolve_households
+from gridgis.core.project import Project
 
 try:
     from synthetic import synthetic_district

@@ -50,9 +50,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from synthetic import synthetic_district  # noqa: E402
 
 from app import mapwidget  # noqa: E402
-from gridgis.analysis import analyze_sites  # noqa: E402
-from gridgis.mapview import project_map, sites_layer  # noqa: E402
-from gridgis.project import open_project, save_project  # noqa: E402
+from gridgis.analysis.engine import analyze_sites  # noqa: E402
+from gridgis.core.project import open_project, save_project  # noqa: E402
+from gridgis.report.map.view import project_map, sites_layer  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 # offline without intercepting requests (interception slows page loads): every

@@ -2,7 +2,7 @@
 
 Generates synthetic districts (see `synthetic.py`: compounds of 6 slabs with
 a fire lane, a footpath and streets; one site per 10 buildings) of 1,000,
-2,000, 5,000 and 10,000 buildings and times ``gridgis.corners.find_corners``
+2,000, 5,000 and 10,000 buildings and times ``gridgis.analysis.corners.find_corners``
 on each, best of ``--repeat`` runs (this machine is shared: the best run is the
 least disturbed one). One line per size, then a last line
 ``buildings=10000 corners_s=... growth=...`` where growth is the time at the
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from gridgis.corners import find_corners
+from gridgis.analysis.corners import find_corners
 
 try:
     from synthetic import synthetic_district

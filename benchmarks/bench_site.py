@@ -1,6 +1,6 @@
 """Benchmark the analysis of one site, as the app does after each drawing.
 
-The app keeps a `gridgis.analysis.PreparedProject` per project and analyses
+The app keeps a `gridgis.analysis.engine.PreparedProject` per project and analyses
 only the site just drawn. This times ``analyze_sites(project, one_site,
 prepared=...)`` on the sample compounds and on a synthetic district, next to
 the same call without `prepared` (the baseline, measured in the same run),
@@ -28,8 +28,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from synthetic import synthetic_district  # noqa: E402
 
-from gridgis.analysis import analyze_sites, prepare  # noqa: E402
-from gridgis.project import Project, open_project  # noqa: E402
+from gridgis.analysis.engine import analyze_sites, prepare  # noqa: E402
+from gridgis.core.project import Project, open_project  # noqa: E402
 
 
 def _time(fn, repeats: int) -> float:

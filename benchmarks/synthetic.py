@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridgis.project import Project
+from gridgis.core.project import Project
 
 __all__ = ["synthetic_district"]
 

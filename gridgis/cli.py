@@ -16,20 +16,21 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from gridgis import __version__, io
-from gridgis._errors import GridGISError, Problem, ValidationError
-from gridgis.analysis import analyze_sites
-from gridgis.crs import DATUMS, convert_gdf
-from gridgis.layers import (
+from gridgis import __version__
+from gridgis.analysis.engine import analyze_sites
+from gridgis.core import io
+from gridgis.core.crs import DATUMS, convert_gdf
+from gridgis.core.project import open_project, read_project_layer
+from gridgis.core.schema import (
     LAYER_NAMES,
     errors_only,
     guess_layer_name,
     repair_geometries,
     validate_layer,
 )
-from gridgis.project import open_project, read_project_layer
-from gridgis.report import write_xlsx
-from gridgis.voting import MATTERS, format_tally, tally
+from gridgis.errors import GridGISError, Problem, ValidationError
+from gridgis.meeting.tally import MATTERS, format_tally, tally
+from gridgis.report.xlsx import write_xlsx
 
 __all__ = ["main"]
 
@@ -234,7 +235,7 @@ def _cmd_tally(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from gridgis.sheets import export_sheet  # matplotlib loads only for this verb
+    from gridgis.report.sheets.render import export_sheet  # matplotlib loads only for this verb
 
     project = open_project(args.project)
     target = export_sheet(project, args.output, fmt=args.format, lang=args.lang)
@@ -243,7 +244,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_corners(args: argparse.Namespace) -> int:
-    from gridgis.corners import compare_spaces, find_corners
+    from gridgis.analysis.corners import compare_spaces, find_corners
 
     project = open_project(args.project)
     found = find_corners(project)
@@ -271,7 +272,7 @@ def _cmd_corners(args: argparse.Namespace) -> int:
 
 
 def _cmd_layout(args: argparse.Namespace) -> int:
-    from gridgis.layout import layout_site
+    from gridgis.analysis.stalls.layout import layout_site
 
     project = open_project(args.project)
     stalls = layout_site(project, args.site, aisle_m=args.aisle)
@@ -343,7 +344,7 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("-o", "--output", required=True, metavar="OUT", help="file to write")
     exp.add_argument(
         "--format",
-        choices=("pdf", "png", "share", "html"),  # gridgis.sheets.FORMATS
+        choices=("pdf", "png", "share", "html"),  # gridgis.report.sheets.render.FORMATS
         help="pdf/png: the A3 sheet; share: a 1080 px wide PNG for chat groups; html: one "
         "self-contained map that opens offline (default: from OUT's suffix)",
     )

@@ -6,11 +6,11 @@ import pytest
 from openpyxl import load_workbook
 from shapely import box
 
-from gridgis._errors import ValidationError
-from gridgis.analysis import CONTRACT_PROPERTIES, analyze_sites, prepare
+from gridgis.analysis.engine import CONTRACT_PROPERTIES, analyze_sites, prepare
 from gridgis.cli import main
-from gridgis.project import Project, open_project
-from gridgis.settings import settings_from_toml
+from gridgis.core.project import Project, open_project
+from gridgis.core.settings import settings_from_toml
+from gridgis.errors import ValidationError
 
 from .conftest import DATA, _frame
 

@@ -13,8 +13,8 @@ from shapely.geometry import mapping
 from streamlit.testing.v1 import AppTest
 
 from app import common, state
-from gridgis.crs import convert_geometries
-from gridgis.sitestore import SiteStore
+from gridgis.core.crs import convert_geometries
+from gridgis.core.store import SiteStore
 
 from .conftest import DATA, REPO
 
@@ -350,8 +350,8 @@ def test_exports_are_valid(workspace, tmp_path):
     from openpyxl import load_workbook
 
     from app import exports
-    from gridgis.analysis import analyze_sites
-    from gridgis.project import open_project
+    from gridgis.analysis.engine import analyze_sites
+    from gridgis.core.project import open_project
 
     path = workspace / common.open_sample("dongsi180")
     _store(workspace).add(SHED, site_type="parking_shed", name="新车棚")
@@ -460,7 +460,7 @@ def test_settings_page_shows_values_with_source_tags(workspace):
     at = _ok(_app().run())
     at = _ok(at.switch_page("app/page_settings.py").run())
     from app import settings_table
-    from gridgis.project import open_project
+    from gridgis.core.project import open_project
 
     project = open_project(workspace / "dongsi180")
     rows = settings_table.rows(project.settings, "zh", project)
@@ -476,7 +476,7 @@ def test_settings_page_shows_values_with_source_tags(workspace):
 
 def test_saved_settings_change_the_metrics(workspace):
     from app import settings_table
-    from gridgis.project import open_project
+    from gridgis.core.project import open_project
 
     at = _ok(_app("en").run())
     before = _metrics(at)["Cost"]
@@ -501,7 +501,7 @@ def test_saved_settings_change_the_metrics(workspace):
 
 def test_bad_settings_are_not_saved(workspace):
     from app import settings_table
-    from gridgis._errors import GridGISError
+    from gridgis.errors import GridGISError
 
     path = workspace / common.open_sample("dongsi180")
     project = common.load_project(path)

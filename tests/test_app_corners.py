@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import state
-from gridgis.sitestore import SiteStore
+from gridgis.core.store import SiteStore
 
 from .conftest import DATA, REPO
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit_folium as sf
 
 from app import mapwidget
-from gridgis.analysis import analyze_sites
-from gridgis.mapview import project_map, sites_layer
-from gridgis.project import open_project
+from gridgis.analysis.engine import analyze_sites
+from gridgis.core.project import open_project
+from gridgis.report.map.view import project_map, sites_layer
 
 from .conftest import DATA
 

@@ -8,8 +8,8 @@ from shapely import box
 from streamlit.testing.v1 import AppTest
 
 from app import present, state
-from gridgis.settings import default_settings
-from gridgis.sitestore import SiteStore
+from gridgis.core.settings import default_settings
+from gridgis.core.store import SiteStore
 
 from .conftest import REPO
 

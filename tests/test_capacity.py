@@ -1,6 +1,6 @@
 """Capacity by site type, against layouts counted by hand (default rules).
 
-A shed holds what `gridgis.layout` lays out: rows of 2.0 x 0.8 m spaces, a 2.0 m
+A shed holds what `gridgis.analysis.stalls.layout` lays out: rows of 2.0 x 0.8 m spaces, a 2.0 m
 aisle between the two rows of a bay, bays back to back; blocks of <= 20 m and
 <= 50 bikes, 2.0 m apart along a row. A 2.0 m aisle is itself 2.0 m of
 separation, so the two rows facing each other across it are separate blocks;
@@ -15,12 +15,12 @@ import geopandas as gpd
 import pytest
 from shapely import box, union_all
 
-from gridgis._errors import GridGISError, SettingsError
-from gridgis.capacity import site_capacity
-from gridgis.crs import to_metric
-from gridgis.metrics import geometry_metrics
-from gridgis.project import open_project
-from gridgis.settings import default_settings, settings_from_toml
+from gridgis.analysis.capacity import site_capacity
+from gridgis.analysis.metrics import geometry_metrics
+from gridgis.core.crs import to_metric
+from gridgis.core.project import open_project
+from gridgis.core.settings import default_settings, settings_from_toml
+from gridgis.errors import GridGISError, SettingsError
 
 METRIC = "EPSG:4544"
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -177,7 +177,7 @@ def test_sample_compound_shed():
 
 def test_capacity_is_the_layout_count():
     # the engine's closed form for rectangles and the full layout agree, any turn
-    from gridgis.layout import layout_stalls
+    from gridgis.analysis.stalls.layout import layout_stalls
 
     shapes = [box(0, 0, 13.3, 9.1), box(0, 0, 44.0, 8.5), box(0, 0, 7.7, 7.7)]
     turned = [gpd.GeoSeries([g]).rotate(33, origin=(0, 0)).iloc[0] for g in shapes]

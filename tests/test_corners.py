@@ -12,12 +12,17 @@ import pytest
 import shapely
 from shapely import LineString, box
 
-from gridgis._errors import GridGISError
-from gridgis.analysis import analyze_sites
+from gridgis.analysis.corners import (
+    CANDIDATE_COLUMNS,
+    candidate_to_site,
+    compare_spaces,
+    find_corners,
+)
+from gridgis.analysis.engine import analyze_sites
 from gridgis.cli import main
-from gridgis.corners import CANDIDATE_COLUMNS, candidate_to_site, compare_spaces, find_corners
-from gridgis.project import Project, open_project
-from gridgis.settings import default_settings, settings_from_toml
+from gridgis.core.project import Project, open_project
+from gridgis.core.settings import default_settings, settings_from_toml
+from gridgis.errors import GridGISError
 
 from .conftest import DATA, REPO
 

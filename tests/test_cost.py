@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from shapely import box
 
-from gridgis._errors import GridGISError
-from gridgis.capacity import site_capacity
-from gridgis.cost import COST_LINE_COLUMNS, cost_lines, site_costs
-from gridgis.metrics import geometry_metrics
-from gridgis.settings import default_settings, settings_from_toml
+from gridgis.analysis.capacity import site_capacity
+from gridgis.analysis.cost import COST_LINE_COLUMNS, cost_lines, site_costs
+from gridgis.analysis.metrics import geometry_metrics
+from gridgis.core.settings import default_settings, settings_from_toml
+from gridgis.errors import GridGISError
 
 METRIC = "EPSG:4544"
 

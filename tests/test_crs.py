@@ -1,4 +1,4 @@
-"""Tests for gridgis.crs: GCJ-02 / BD-09 conversions and local metric CRSs."""
+"""Tests for gridgis.core.crs: GCJ-02 / BD-09 conversions and local metric CRSs."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
-from gridgis._errors import CRSError
-from gridgis.crs import (
+from gridgis.core.crs import (
     DATUMS,
     bd09_to_gcj02,
     bd09_to_wgs84,
@@ -29,6 +28,7 @@ from gridgis.crs import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
+from gridgis.errors import CRSError
 
 GEOD = pyproj.Geod(ellps="WGS84")
 CHENGDU = (104.0657, 30.6595)  # Tianfu Square, WGS84

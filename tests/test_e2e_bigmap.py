@@ -1,7 +1,7 @@
 """A large map (compact layers on a canvas) in headless Chromium, served from localhost.
 
 The map of a synthetic district above `LARGE_LAYER` features is rebuilt in the
-browser from compact JSON (`gridgis.compactlayer`): every building must be
+browser from compact JSON (`gridgis.report.map.compact`): every building must be
 drawn, hovering shows its tooltip, and the neglected space keeps its hatch.
 """
 
@@ -16,8 +16,8 @@ from urllib.parse import urlparse
 import pytest
 import shapely
 
-from gridgis.mapview import LARGE_LAYER, project_map
-from gridgis.project import Project
+from gridgis.core.project import Project
+from gridgis.report.map.view import LARGE_LAYER, project_map
 
 from .conftest import REPO, _frame
 from .e2e import ARGS, CHROMIUM, LOCAL_HOSTS, needs_chromium

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import pytest
 from shapely import box
 
-from gridgis.sitestore import SiteStore
+from gridgis.core.store import SiteStore
 
 from .conftest import DATA
 from .e2e import ARGS, ARTIFACTS, CHROMIUM, IDLE, LOCAL_HOSTS, needs_chromium, running_app

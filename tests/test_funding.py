@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridgis._errors import GridGISError
-from gridgis.funding import FUNDING_COLUMNS, split_funding, split_plan_funding
-from gridgis.settings import default_settings, settings_from_toml
+from gridgis.analysis.funding import FUNDING_COLUMNS, split_funding, split_plan_funding
+from gridgis.core.settings import default_settings, settings_from_toml
+from gridgis.errors import GridGISError
 
 DEFAULT = default_settings()  # multiple 3, cap 200,000
 

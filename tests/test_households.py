@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 from shapely import LineString, box
 
-from gridgis._errors import CRSError, GridGISError
-from gridgis.households import adjacent_households, resolve_households, served_households
-from gridgis.network import build_network
+from gridgis.analysis.households import adjacent_households, resolve_households, served_households
+from gridgis.analysis.network import build_network
+from gridgis.errors import CRSError, GridGISError
 from tests.conftest import METRIC, ORIGIN
 
 
@@ -200,7 +200,7 @@ def test_no_buildings_serve_nobody():
 
 
 def test_tiny_compound_served_in_wgs84_converted_to_metric(tiny_layers):
-    from gridgis.crs import to_metric
+    from gridgis.core.crs import to_metric
 
     m = {k: to_metric(v) for k, v in tiny_layers.items()}
     # S1 (60..70 x 40..46) is 10 m from B1 and 19 m from B2 in a straight line

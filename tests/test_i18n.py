@@ -2,16 +2,20 @@ import re
 
 import pytest
 
-from gridgis.crs import DATUMS
-from gridgis.i18n import LANGS, MissingTranslationWarning, catalog, t, t_or
-from gridgis.layers import SCHEMAS
-from gridgis.mapview import BASEMAPS
-from gridgis.rules import RULES
-from gridgis.settings import default_settings
+from gridgis.analysis.rules import RULES
+from gridgis.core.crs import DATUMS
+from gridgis.core.schema import SCHEMAS
+from gridgis.core.settings import default_settings
+from gridgis.report.i18n import LANGS, MissingTranslationWarning, catalog, t, t_or
+from gridgis.report.map.view import BASEMAPS
 
 from .conftest import REPO
 
-SOURCES = [REPO / "app.py", *sorted((REPO / "app").glob("*.py")), REPO / "gridgis" / "mapview.py"]
+SOURCES = [
+    REPO / "app.py",
+    *sorted((REPO / "app").rglob("*.py")),
+    *sorted((REPO / "gridgis").rglob("*.py")),
+]
 # t("key", ...) / t_or("key", ...) with a literal key, possibly across lines
 LITERAL = re.compile(r"""\bt(?:_or)?\(\s*["']([a-z_]+(?:\.[\w+]+)+)["']""")
 
@@ -86,7 +90,7 @@ def test_t_formats_and_warns_on_unknown_keys():
 
 
 def test_unknown_language_is_an_error():
-    from gridgis._errors import GridGISError
+    from gridgis.errors import GridGISError
 
     with pytest.raises(GridGISError, match=r"lang must be one of .* got 'fr'"):
         t("map.legend", "fr")

@@ -1,4 +1,4 @@
-"""Tests of gridgis.io: reading every supported format, RFC 7946 output, atomic writes."""
+"""Tests of gridgis.core.io: reading every supported format, RFC 7946 output, atomic writes."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
-from gridgis._errors import CRSError, ReadError
-from gridgis.io import (
+from gridgis.core.io import (
     as_geojson_stores,
     list_layers,
     read_gpkg_layers,
@@ -27,6 +26,7 @@ from gridgis.io import (
     write_geojson,
     write_gpkg,
 )
+from gridgis.errors import CRSError, ReadError
 
 NAME = "东四街180号院 1栋"
 LON, LAT = 104.06, 30.67

@@ -4,8 +4,7 @@ import pytest
 import shapely
 from shapely import Point, Polygon
 
-from gridgis._errors import GridGISError, ValidationError
-from gridgis.layers import (
+from gridgis.core.schema import (
     LAYER_NAMES,
     REQUIRED_LAYERS,
     check_layers,
@@ -13,6 +12,7 @@ from gridgis.layers import (
     validate_layer,
     validate_layers,
 )
+from gridgis.errors import GridGISError, ValidationError
 
 
 def test_contract_names():
@@ -155,7 +155,7 @@ def test_unknown_layer_name():
 
 
 def test_restore_shapefile_names():
-    from gridgis.layers import restore_shapefile_names
+    from gridgis.core.schema import restore_shapefile_names
 
     df = pd.DataFrame(columns=["building_i", "households", "floor_area", "name"])
     assert list(restore_shapefile_names(df, "buildings").columns) == [

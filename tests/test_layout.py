@@ -13,17 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import Polygon, affinity, box, union_all
 
-from gridgis._errors import GridGISError, SettingsError
-from gridgis.cli import main
-from gridgis.layout import (
+from gridgis.analysis.stalls.layout import (
     TOLERANCE_M,
     layout_site,
     layout_stalls,
     rectangle_stalls,
     stall_counts,
 )
-from gridgis.project import open_project
-from gridgis.settings import default_settings, settings_from_toml
+from gridgis.cli import main
+from gridgis.core.project import open_project
+from gridgis.core.settings import default_settings, settings_from_toml
+from gridgis.errors import GridGISError, SettingsError
 
 from .conftest import DATA
 

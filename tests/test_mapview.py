@@ -10,12 +10,12 @@ import shapely
 from branca.element import MacroElement
 from shapely import box
 
-from gridgis._errors import GridGISError
-from gridgis.assets import LOCAL_ASSETS, VENDOR_URL, iter_asset_urls, localize_assets
-from gridgis.compactlayer import decode_geometries, encode_geometries
-from gridgis.crs import convert_geometries
-from gridgis.mapview import display_datum, from_display, project_map, sites_layer
-from gridgis.project import Project, open_project
+from gridgis.core.crs import convert_geometries
+from gridgis.core.project import Project, open_project
+from gridgis.errors import GridGISError
+from gridgis.report.map.assets import LOCAL_ASSETS, VENDOR_URL, iter_asset_urls, localize_assets
+from gridgis.report.map.compact import decode_geometries, encode_geometries
+from gridgis.report.map.view import display_datum, from_display, project_map, sites_layer
 
 from .conftest import DATA, REPO, _frame
 
@@ -224,7 +224,7 @@ def test_tianditu_needs_a_plain_key(tiny):
 
 
 def _payloads(html: str) -> list[dict]:
-    """The compact layers (`gridgis.compactlayer`) a page carries, decoded from JSON."""
+    """The compact layers (`gridgis.report.map.compact`) a page carries, decoded from JSON."""
     literals = re.findall(r'JSON\.parse\(("(?:[^"\\]|\\.)*")\)', html)
     return [json.loads(json.loads(text)) for text in literals]
 

@@ -9,9 +9,9 @@ import pyproj
 import pytest
 from shapely import Polygon, box, union_all
 
-from gridgis._errors import CRSError
-from gridgis.crs import local_metric_crs, to_metric
-from gridgis.metrics import context, geometry_metrics
+from gridgis.analysis.metrics import context, geometry_metrics
+from gridgis.core.crs import local_metric_crs, to_metric
+from gridgis.errors import CRSError
 
 METRIC = "EPSG:4544"
 GEOD = pyproj.Geod(ellps="WGS84")

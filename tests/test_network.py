@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from shapely import LineString, Point, box
 
-from gridgis import network as network_module
-from gridgis._errors import CRSError, GridGISError
-from gridgis.network import build_network, pair_distances
+from gridgis.analysis import network as network_module
+from gridgis.analysis.network import build_network, pair_distances
+from gridgis.errors import CRSError, GridGISError
 from tests.conftest import METRIC, ORIGIN
 
 

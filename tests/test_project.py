@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from shapely import box
 
-from gridgis._errors import ProjectError, ValidationError
-from gridgis.project import Project, open_project, save_project
-from gridgis.settings import settings_from_toml
+from gridgis.core.project import Project, open_project, save_project
+from gridgis.core.settings import settings_from_toml
+from gridgis.errors import ProjectError, ValidationError
 
 from .conftest import DATA
 
@@ -111,7 +111,7 @@ def test_samples_open():
 CHILD = textwrap.dedent(
     """
     import sys
-    from gridgis.project import open_project, save_project
+    from gridgis.core.project import open_project, save_project
     project = open_project(sys.argv[1], validate=False)
     project.layers["buildings"]["households"] = 99
     print("saving", flush=True)
@@ -164,7 +164,7 @@ def test_summary_json_serialisable():
 
 
 def test_gpkg_save_keeps_foreign_tables(tiny_layers, tmp_path):
-    from gridgis.io import list_layers, update_gpkg
+    from gridgis.core.io import list_layers, update_gpkg
 
     path = save_project(Project(layers=tiny_layers), tmp_path / "p.gpkg")
     update_gpkg({"layer_styles": pd.DataFrame({"styleName": ["qgis"], "f_table_name": ["x"]})},

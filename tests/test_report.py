@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
 
-from gridgis.report import write_xlsx
+from gridgis.report.xlsx import write_xlsx
 
 
 def test_xlsx_keeps_numbers_and_cjk(tmp_path):

@@ -13,9 +13,8 @@ import pytest
 import shapely
 from shapely import LineString, box
 
-from gridgis._errors import CRSError, GridGISError
-from gridgis.households import adjacent_households
-from gridgis.rules import (
+from gridgis.analysis.households import adjacent_households
+from gridgis.analysis.rules import (
     RULES,
     _lane_overlaps,
     _lane_zones,
@@ -24,7 +23,8 @@ from gridgis.rules import (
     clear_width,
     site_type_values,
 )
-from gridgis.settings import default_settings, settings_from_toml
+from gridgis.core.settings import default_settings, settings_from_toml
+from gridgis.errors import CRSError, GridGISError
 from tests.conftest import METRIC, ORIGIN
 
 SETTINGS = default_settings()
@@ -300,7 +300,7 @@ def test_a_site_without_geometry_fails_every_rule(layers):
 
 
 def test_tiny_compound_from_wgs84_through_to_metric(tiny_layers):
-    from gridgis.crs import to_metric
+    from gridgis.core.crs import to_metric
 
     metric = {k: to_metric(v) for k, v in tiny_layers.items()}
     out = check_sites(

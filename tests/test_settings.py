@@ -1,12 +1,12 @@
 import pytest
 
-from gridgis._errors import SettingsError
-from gridgis.settings import (
+from gridgis.core.settings import (
     default_settings,
     load_settings,
     settings_from_toml,
     settings_to_toml,
 )
+from gridgis.errors import SettingsError
 
 
 def test_defaults_carry_source_tags_from_domain_notes():

@@ -12,13 +12,13 @@ from matplotlib import font_manager
 from PIL import Image
 from shapely import box
 
-from gridgis._errors import GridGISError
-from gridgis.analysis import analyze_sites
+from gridgis.analysis.engine import analyze_sites
 from gridgis.cli import main
-from gridgis.offline_map import standalone_html
-from gridgis.project import Project, open_project
-from gridgis.sheet_draw import _is_cff
-from gridgis.sheets import (
+from gridgis.core.project import Project, open_project
+from gridgis.errors import GridGISError
+from gridgis.report.sheets.draw import _is_cff
+from gridgis.report.sheets.offline import standalone_html
+from gridgis.report.sheets.render import (
     _letter,
     cjk_font,
     map_sheet,

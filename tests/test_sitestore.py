@@ -7,11 +7,11 @@ import pytest
 import shapely
 from shapely import box
 
-from gridgis import sitestore
-from gridgis._errors import ConflictError, ValidationError
-from gridgis.io import list_layers, write_geojson
-from gridgis.project import open_project
-from gridgis.sitestore import SiteStore
+from gridgis.core import store as sitestore
+from gridgis.core.io import list_layers, write_geojson
+from gridgis.core.project import open_project
+from gridgis.core.store import SiteStore
+from gridgis.errors import ConflictError, ValidationError
 
 from .conftest import DATA
 
@@ -114,11 +114,11 @@ def test_loads_reuse_the_last_read_until_the_file_changes(work):
     project = open_project(work)
     sites = project.layers["sites"].assign(name="renamed elsewhere")
     if SiteStore(work).is_gpkg:
-        from gridgis.io import update_gpkg
+        from gridgis.core.io import update_gpkg
 
         update_gpkg({"sites": sites}, work)
     else:
-        from gridgis.io import write_geojson
+        from gridgis.core.io import write_geojson
 
         write_geojson(sites, f"{work}/sites.geojson")
     assert set(store.load()["name"]) == {"renamed elsewhere"}

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridgis._errors import GridGISError
 from gridgis.cli import main
-from gridgis.project import Project, open_project, read_project_layer, save_project
-from gridgis.voting import (
+from gridgis.core.project import Project, open_project, read_project_layer, save_project
+from gridgis.errors import GridGISError
+from gridgis.meeting.tally import (
     MATTERS,
     format_tally,
     tally,

@@ -1,0 +1,1 @@
+"""Stall layout of e-bike sheds: the full layout and its closed form for rectangles."""

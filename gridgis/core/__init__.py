@@ -1,0 +1,1 @@
+"""Core: coordinates, files, the layer contract, settings, projects and the store."""

@@ -1,0 +1,1 @@
+"""Meeting: the votes register, the Civil Code art. 278 tally and lettered proposals."""

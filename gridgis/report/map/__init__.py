@@ -1,0 +1,1 @@
+"""Interactive maps: folium elements, styles, the compact layer and browser assets."""
