@@ -1,9 +1,10 @@
 """Chinese and English texts of the app and the map, by key.
 
-Every label, message, legend entry and unit the user sees lives in
-``gridgis/locales/zh.toml`` and ``gridgis/locales/en.toml`` under the same
-dotted keys (``[map] legend = "图例"`` is ``map.legend``). Both files must
-hold the same keys: ``tests/test_i18n.py`` fails on a key missing from either,
+Every label, message, legend entry and unit the user sees lives in the
+TOML files of ``gridgis/report/locales/zh/`` and ``.../en/`` under the same
+dotted keys (``[map] legend = "图例"`` is ``map.legend``). A language's files
+are merged (one file per area: ``app.toml``, ``checks.toml``, ...; a key in
+two files is an error). Both languages must hold the same keys: ``tests/test_i18n.py`` fails on a key missing from either,
 and `t` warns (``MissingTranslationWarning``) when asked for a key it does
 not know, so a forgotten key fails the tests instead of reaching a user.
 
@@ -56,8 +57,19 @@ def _check_lang(lang: str) -> str:
 @cache
 def catalog(lang: str) -> dict[str, str]:
     """Every text of `lang`, by dotted key."""
-    text = resources.files("gridgis.report").joinpath(f"locales/{_check_lang(lang)}.toml")
-    return _flatten(tomllib.loads(text.read_text(encoding="utf-8")))
+    folder = resources.files("gridgis.report").joinpath(f"locales/{_check_lang(lang)}")
+    out: dict[str, str] = {}
+    origin: dict[str, str] = {}
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
+    for file in files:
+        for key, text in _flatten(tomllib.loads(file.read_text(encoding="utf-8"))).items():
+            if key in out:
+                raise GridGISError(
+                    f"text key {key!r} is in both locales/{lang}/{origin[key]} and "
+                    f"locales/{lang}/{file.name}: keep it in one"
+                )
+            out[key], origin[key] = text, file.name
+    return out
 
 
 def has(key: str, lang: str = "zh") -> bool:
@@ -75,7 +87,7 @@ def t(key: str, lang: str, /, **values: Any) -> str:
     text = texts.get(key)
     if text is None:
         warnings.warn(
-            f"no {lang!r} text for key {key!r} (add it to gridgis/locales/{lang}.toml)",
+            f"no {lang!r} text for key {key!r} (add it to a file in gridgis/report/locales/{lang}/)",
             MissingTranslationWarning,
             stacklevel=2,
         )
