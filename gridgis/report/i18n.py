@@ -4,9 +4,10 @@ Every label, message, legend entry and unit the user sees lives in the
 TOML files of ``gridgis/report/locales/zh/`` and ``.../en/`` under the same
 dotted keys (``[map] legend = "图例"`` is ``map.legend``). A language's files
 are merged (one file per area: ``app.toml``, ``checks.toml``, ...; a key in
-two files is an error). Both languages must hold the same keys: ``tests/test_i18n.py`` fails on a key missing from either,
-and `t` warns (``MissingTranslationWarning``) when asked for a key it does
-not know, so a forgotten key fails the tests instead of reaching a user.
+two files is an error). Both languages must hold the same keys:
+``tests/test_i18n.py`` fails on a key missing from either, and `t` warns
+(``MissingTranslationWarning``) when asked for a key it does not know, so a
+forgotten key fails the tests instead of reaching a user.
 
 Examples
 --------
@@ -87,7 +88,7 @@ def t(key: str, lang: str, /, **values: Any) -> str:
     text = texts.get(key)
     if text is None:
         warnings.warn(
-            f"no {lang!r} text for key {key!r} (add it to a file in gridgis/report/locales/{lang}/)",
+            f"no {lang!r} text for key {key!r} (add it to gridgis/report/locales/{lang}/)",
             MissingTranslationWarning,
             stacklevel=2,
         )
