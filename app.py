@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, edits, sidebar
+from app import edits, sidebar
+from app.timing import timer_start, timer_stop
 from gridgis.report.i18n import t
 
-started = common.timer_start()
+started = timer_start()
 st.set_page_config(page_title="gridgis", page_icon="🏘️", layout="wide")
 sidebar.init()
 stored = edits.ingest_pending()  # store what was drawn since the last run, before anything is shown
@@ -25,22 +26,22 @@ st.html(
     "[data-testid='stMetricValue'] {font-size: 1.45rem !important;}</style>"
 )
 pages = [
-    st.Page("app/page_map.py", title=t("nav.map", lang), icon=":material/map:",
+    st.Page("app/pages/map.py", title=t("nav.map", lang), icon=":material/map:",
             url_path="map", default=True),
-    st.Page("app/page_sites.py", title=t("nav.sites", lang), icon=":material/table_chart:",
+    st.Page("app/pages/sites.py", title=t("nav.sites", lang), icon=":material/table_chart:",
             url_path="sites"),
-    st.Page("app/page_corners.py", title=t("nav.corners", lang), icon=":material/auto_awesome:",
+    st.Page("app/pages/corners.py", title=t("nav.corners", lang), icon=":material/auto_awesome:",
             url_path="corners"),
-    st.Page("app/page_data.py", title=t("nav.data", lang), icon=":material/folder_open:",
+    st.Page("app/pages/data.py", title=t("nav.data", lang), icon=":material/folder_open:",
             url_path="data"),
-    st.Page("app/page_settings.py", title=t("nav.settings", lang), icon=":material/tune:",
+    st.Page("app/pages/settings.py", title=t("nav.settings", lang), icon=":material/tune:",
             url_path="settings"),
-    st.Page("app/page_present.py", title=t("present.nav", lang), icon=":material/co_present:",
+    st.Page("app/pages/present.py", title=t("present.nav", lang), icon=":material/co_present:",
             url_path="present"),
-    st.Page("app/page_votes.py", title=t("votes.nav", lang), icon=":material/how_to_vote:",
+    st.Page("app/pages/votes.py", title=t("votes.nav", lang), icon=":material/how_to_vote:",
             url_path="votes"),
 ]  # fmt: skip
 page = st.navigation(pages)
 st.title(t("app.title", lang))
 page.run()
-common.timer_stop(started, page=page.url_path or "map", stored=len(stored))
+timer_stop(started, page=page.url_path or "map", stored=len(stored))

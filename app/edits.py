@@ -19,7 +19,8 @@ import shapely
 import streamlit as st
 from shapely.geometry import shape
 
-from app import common, state
+from app import engine, state, workspace
+from app.timing import mark
 from gridgis.core.store import EDITABLE
 from gridgis.errors import ConflictError, GridGISError, ValidationError
 from gridgis.report.i18n import t
@@ -62,8 +63,8 @@ def ingest_pending() -> list[str]:
     if not state.drawings():
         return []
     try:
-        path = common.project_path(st.session_state.get(state.PROJECT) or "")
-        settings = common.load_project(path).settings
+        path = workspace.project_path(st.session_state.get(state.PROJECT) or "")
+        settings = workspace.load_project(path).settings
     except GridGISError:
         return []  # the page shows why the project cannot be opened
     kind = state.current(state.DRAW_TYPE, state.variant(state.lang()))
@@ -75,11 +76,11 @@ def ingest_pending() -> list[str]:
         site_type=kind,
         lang=state.lang(),
     )
-    common.mark("stored")
+    mark("stored")
     if stored:
         state.set_value(state.SELECTED, stored[-1]["site_id"])
-        common.prefetch_metrics(path, stored)  # analysed while the sidebar and page are drawn
-        common.mark("analysis started")
+        engine.prefetch(path, stored)  # analysed while the sidebar and page are drawn
+        mark("analysis started")
     return [str(row["site_id"]) for row in stored]
 
 
@@ -94,7 +95,7 @@ def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[dict[
     fresh = [f for f in state.drawings() if drawing_hash(f) not in done]
     if not fresh:
         return []
-    store = common.store_for(path)
+    store = workspace.store_for(path)
     out: list[dict[str, Any]] = []
     for feature in fresh:
         done.add(drawing_hash(feature))
@@ -137,7 +138,7 @@ def update(path: Path, site_id: str, rev: int, field: str, value: Any, lang: str
     """Save one field of one site (a widget callback)."""
     if field not in EDITABLE:
         raise ValueError(f"field must be one of {EDITABLE}, got {field!r}")
-    store = common.store_for(path)
+    store = workspace.store_for(path)
     before = store.get(site_id)
     try:
         if before is None:
@@ -161,7 +162,7 @@ def update(path: Path, site_id: str, rev: int, field: str, value: Any, lang: str
 
 def delete(path: Path, site_id: str, rev: int, lang: str) -> None:
     """Delete one site (a button callback)."""
-    store = common.store_for(path)
+    store = workspace.store_for(path)
     before = store.get(site_id)
     if before is None:
         state.flash("warning", t("edit.already_deleted", lang, site=site_id))
@@ -182,7 +183,7 @@ def undo(path: Path, lang: str) -> None:
     if not stack:
         return
     entry = stack.pop()
-    store = common.store_for(path)
+    store = workspace.store_for(path)
     site_id = entry["site_id"]
     now: dict[str, Any] | None = None
     try:

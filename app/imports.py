@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from app import common, sidebar, state
+from app import sidebar, state, workspace
 from gridgis.core.io import list_layers, read_layer
 from gridgis.core.project import SETTINGS_TABLE, Project, read_project_layer, save_project
 from gridgis.core.schema import (
@@ -55,7 +55,7 @@ def take_report() -> list[tuple[str, str]]:
 
 def open_sample(sample: str, fresh: bool, lang: str) -> None:
     """Open (copy into the workspace first) a bundled sample."""
-    name = common.open_sample(sample, fresh=fresh)
+    name = workspace.open_sample(sample, fresh=fresh)
     sidebar.forget_view()
     st.session_state[state.PROJECT] = name
     state.flash("success", t("data.opened", lang, name=name))
@@ -116,7 +116,7 @@ def import_files(
     report: list[tuple[str, str]] = []
     if not _PROJECT_NAME.fullmatch(name):
         report.append(("error", t("data.bad_name", lang, name=name)))
-    elif (common.workspace() / name).exists():
+    elif (workspace.workspace() / name).exists():
         report.append(("error", t("data.name_taken", lang, name=name)))
     layers: dict[str, pd.DataFrame] = {}
     found_settings: list[Settings] = []
@@ -133,12 +133,12 @@ def import_files(
     n_errors = sum(kind == "error" for kind, _ in report)
     if n_errors:
         return [("error", t("data.import_failed", lang, n=n_errors)), *report], None
-    target = common.workspace() / name
+    target = workspace.workspace() / name
     try:
         save_project(Project(layers=layers, settings=settings), target)
     except GridGISError as exc:
         return [("error", str(exc))], None
-    common.forget_files()
+    workspace.forget_files()
     return [("success", t("data.imported", lang, name=name, n=len(layers))), *report], target
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, state
+from app import state, workspace
+from app.context import plain
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import LANG_NAMES, LANGS, t
 from gridgis.report.map.view import BASEMAPS
@@ -19,15 +20,15 @@ def init() -> None:
     """Start a session from the URL: project (a sample copy by default), then language."""
     if state.PROJECT not in st.session_state:
         wanted = st.query_params.get("project", "")
-        if wanted not in common.list_projects():
-            wanted = common.open_sample(common.DEFAULT_SAMPLE)
+        if wanted not in workspace.list_projects():
+            wanted = workspace.open_sample(workspace.DEFAULT_SAMPLE)
         st.session_state[state.PROJECT] = wanted
     if state.LANG not in st.session_state:
         lang = st.query_params.get("lang", "")
         if lang not in LANGS:
             try:
-                path = common.project_path(st.session_state[state.PROJECT])
-                lang = common.load_project(path).settings.general.language
+                path = workspace.project_path(st.session_state[state.PROJECT])
+                lang = workspace.load_project(path).settings.general.language
             except GridGISError:
                 lang = "zh"
         st.session_state[state.LANG] = lang
@@ -45,7 +46,7 @@ def forget_view() -> None:
 
 def _project_label(name: str) -> str:
     try:
-        return f"{common.load_project(common.project_path(name)).name} ({name})"
+        return f"{workspace.load_project(workspace.project_path(name)).name} ({name})"
     except GridGISError:
         return name
 
@@ -64,17 +65,17 @@ def render() -> str:
             format_func=LANG_NAMES.__getitem__,
             horizontal=True,
         )
-        projects = common.list_projects()
+        projects = workspace.list_projects()
         if st.session_state.get(state.PROJECT) not in projects:
-            st.session_state[state.PROJECT] = common.open_sample(common.DEFAULT_SAMPLE)
-            projects = common.list_projects()
+            st.session_state[state.PROJECT] = workspace.open_sample(workspace.DEFAULT_SAMPLE)
+            projects = workspace.list_projects()
         st.selectbox(
             t("sidebar.project", lang),
             projects,
             key=state.PROJECT,
             format_func=_project_label,
             on_change=forget_view,
-            help=t("sidebar.project_help", lang, folder=str(common.workspace())),
+            help=t("sidebar.project_help", lang, folder=str(workspace.workspace())),
         )
         basemap = st.selectbox(
             t("sidebar.basemap", lang),
@@ -100,16 +101,16 @@ def render() -> str:
 
 def _summary(lang: str) -> None:
     try:
-        path = common.project_path(st.session_state[state.PROJECT])
-        project = common.load_project(path)
+        path = workspace.project_path(st.session_state[state.PROJECT])
+        project = workspace.load_project(path)
     except GridGISError:
         return  # the page shows the error
-    summary = common.summary(path)
+    summary = workspace.summary(path)
     counts = summary["layers"]
     st.divider()
     # one markdown and one caption: every element is a message to the browser
     st.markdown(
-        f"**{common.plain(display_name(project, lang))}**  \n"
+        f"**{plain(display_name(project, lang))}**  \n"
         + t(
             "sidebar.summary",
             lang,
@@ -125,7 +126,7 @@ def _summary(lang: str) -> None:
         notes.append(t("sidebar.unknown", lang, n=summary["households_unknown_buildings"]))
     compound = project.layer("compound")
     if compound is not None and len(compound) and "note" in compound:
-        notes.append(common.plain(compound["note"].iloc[0]))
+        notes.append(plain(compound["note"].iloc[0]))
     if notes:
         st.caption("  \n".join(notes))
 

@@ -12,7 +12,8 @@ from shapely import box
 from shapely.geometry import mapping
 from streamlit.testing.v1 import AppTest
 
-from app import common, state
+from app import engine, state
+from app.workspace import load_project, open_sample, sites_at
 from gridgis.core.crs import convert_geometries
 from gridgis.core.store import SiteStore
 
@@ -119,17 +120,20 @@ def test_default_language_comes_from_the_project_settings(workspace):
     assert at.query_params["project"] == "english"
 
 
-def test_a_drawing_is_analysed_once_without_reading_the_file_back(workspace):
-    path = common.workspace() / common.open_sample("dongsi180")
+def test_a_drawing_is_analysed_as_stored_before_the_page_reads_it_back(workspace):
+    path = workspace / open_sample("dongsi180")
     row = SiteStore(path).add(shapely.set_precision(SHED, 1e-9), site_type="parking_shed")
-    common.prefetch_metrics(path, [row])
-    with common._ROWS_LOCK:
-        started = set(common._PENDING) | set(common._ROWS)
-    # the page then reads the sites from disk: the new one's key must be the one analysed
-    on_disk = common.sites_at(path).iloc[-1]
-    key = (str(path), common.stamp(path), common._site_key("S1", "parking_shed", on_disk.geometry))
-    assert on_disk["site_id"] == "S1" and key in started
-    assert common.site_metrics(path, common.sites_at(path))["area_m2"].iloc[-1] > 70
+    engine.prefetch(path, [row])  # started while the sidebar is drawn
+    # the page then reads the sites from disk and asks the library for all of them
+    on_disk = sites_at(path)
+    assert on_disk["site_id"].iloc[-1] == "S1"
+    sites = engine.analyze(path, on_disk).sites
+    assert sites["area_m2"].iloc[-1] > 70
+    alone = engine.prepared(path)
+    assert sites["area_m2"].iloc[-1] == pytest.approx(
+        engine.analyze(path, on_disk.iloc[[-1]]).sites["area_m2"].iloc[0]
+    )
+    assert alone is engine.prepared(path)  # one prepared project per project stamp
 
 
 def test_drawing_stores_a_site_with_its_metrics(workspace):
@@ -276,7 +280,7 @@ def test_unknown_project_in_the_url_opens_the_sample(workspace):
 
 def test_switching_projects(workspace):
     at = _ok(_app().run())
-    common.open_sample("shaxi_f.gpkg")
+    open_sample("shaxi_f.gpkg")
     at = _ok(at.run())
     at.selectbox(key=state.PROJECT).set_value("shaxi_f.gpkg").run()
     _ok(at)
@@ -301,7 +305,7 @@ def test_offline_basemap_is_the_default_and_tianditu_needs_a_key(workspace):
 
 def _sites_page(lang: str | None = None) -> AppTest:
     at = _ok(_app(lang).run())
-    return _ok(at.switch_page("app/page_sites.py").run())
+    return _ok(at.switch_page("app/pages/sites.py").run())
 
 
 def test_sites_page_table_totals_and_compare(workspace):
@@ -335,7 +339,7 @@ def test_sites_page_in_chinese(workspace):
 
 def _data_page(lang: str | None = None) -> AppTest:
     at = _ok(_app(lang).run())
-    return _ok(at.switch_page("app/page_data.py").run())
+    return _ok(at.switch_page("app/pages/data.py").run())
 
 
 def test_data_page_lists_layers_and_offers_downloads(workspace):
@@ -353,7 +357,7 @@ def test_exports_are_valid(workspace, tmp_path):
     from gridgis.analysis.engine import analyze_sites
     from gridgis.core.project import open_project
 
-    path = workspace / common.open_sample("dongsi180")
+    path = workspace / open_sample("dongsi180")
     _store(workspace).add(SHED, site_type="parking_shed", name="新车棚")
     analysis = analyze_sites(open_project(path))
     data = json.loads(exports.site_plan_geojson(analysis))
@@ -394,7 +398,7 @@ def test_import_layers_as_a_new_project(workspace):
     assert any("new project my_compound" in s.value for s in at.success)
     assert (workspace / "my_compound" / "buildings.geojson").exists()
     # a project without sites yet: the map page invites a first drawing
-    _ok(at.switch_page("app/page_map.py").run())
+    _ok(at.switch_page("app/pages/map.py").run())
     assert any("No sites yet" in i.value for i in at.info)
     _draw(at, SHED)
     assert list(SiteStore(workspace / "my_compound").load()["site_id"]) == ["S1"]
@@ -458,8 +462,8 @@ def test_import_with_crs_and_gcj02(workspace):
 
 def test_settings_page_shows_values_with_source_tags(workspace):
     at = _ok(_app().run())
-    at = _ok(at.switch_page("app/page_settings.py").run())
-    from app import settings_table
+    at = _ok(at.switch_page("app/pages/settings.py").run())
+    from app.views import settings_table
     from gridgis.core.project import open_project
 
     project = open_project(workspace / "dongsi180")
@@ -475,7 +479,7 @@ def test_settings_page_shows_values_with_source_tags(workspace):
 
 
 def test_saved_settings_change_the_metrics(workspace):
-    from app import settings_table
+    from app.views import settings_table
     from gridgis.core.project import open_project
 
     at = _ok(_app("en").run())
@@ -500,11 +504,11 @@ def test_saved_settings_change_the_metrics(workspace):
 
 
 def test_bad_settings_are_not_saved(workspace):
-    from app import settings_table
+    from app.views import settings_table
     from gridgis.errors import GridGISError
 
-    path = workspace / common.open_sample("dongsi180")
-    project = common.load_project(path)
+    path = workspace / open_sample("dongsi180")
+    project = load_project(path)
     edited = settings_table.rows(project.settings, "en", project)
     edited.loc[0, "source"] = "X"
     with pytest.raises(GridGISError, match="source"):

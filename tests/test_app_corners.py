@@ -13,7 +13,7 @@ from gridgis.core.store import SiteStore
 from .conftest import DATA, REPO
 
 APP = str(REPO / "app.py")
-PAGE = "app/page_corners.py"
+PAGE = "app/pages/corners.py"
 
 
 @pytest.fixture(autouse=True)
@@ -123,13 +123,11 @@ def test_adopted_site_is_named_in_the_language_of_the_page(workspace):
 
 
 def test_the_candidates_map_is_local_labelled_and_escaped(workspace):
-    from app import common, corners_view
+    from app.context import open_context
+    from app.views import corners as corners_view
+    from app.workspace import open_sample
 
-    name = common.open_sample("dongsi180")
-    path = common.project_path(name)
-    project = common.load_project(path)
-    store = SiteStore(path, settings=project.settings)
-    ctx = common.Context(name=name, path=path, project=project, store=store, version=0)
+    ctx = open_context(open_sample("dongsi180"))
     found, compared = corners_view.suggestions(ctx)
     assert len(found) and len(compared)
     m = corners_view.candidates_map(

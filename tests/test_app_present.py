@@ -7,7 +7,8 @@ import pytest
 from shapely import box
 from streamlit.testing.v1 import AppTest
 
-from app import present, state
+from app import state
+from app.views import present
 from gridgis.core.settings import default_settings
 from gridgis.core.store import SiteStore
 
@@ -53,7 +54,7 @@ def _markdown(at: AppTest) -> str:
     ("lang", "heading", "cost"), [("zh", "方案 A", "总造价"), ("en", "Proposal A", "Total cost")]
 )
 def test_presentation_page_opens(lang, heading, cost):
-    at = _page("app/page_present.py", lang)
+    at = _page("app/pages/present.py", lang)
     assert heading in _markdown(at)
     assert _metric(at, cost).startswith("¥")
     labels = [b.label for b in at.button]
@@ -65,7 +66,7 @@ def test_presentation_page_opens(lang, heading, cost):
 
 
 def test_next_steps_to_proposal_b(workspace):
-    at = _page("app/page_present.py", "en", workspace, add_shed=True)
+    at = _page("app/pages/present.py", "en", workspace, add_shed=True)
     assert "Proposal A" in _markdown(at)
     before = _metric(at, "Total cost")
     _ok(at.button(key="present_next").click().run())
@@ -81,7 +82,7 @@ def test_next_steps_to_proposal_b(workspace):
 
 
 def test_funding_parameters_change_the_per_household_figure():
-    at = _page("app/page_present.py", "en")
+    at = _page("app/pages/present.py", "en")
     label = "Per household, after subsidy"
     before = _metric(at, label)
     multiple = next(n for n in at.number_input if n.label.startswith("Street subsidy multiple"))
@@ -105,7 +106,7 @@ def test_funding_settings_copy_leaves_the_original_alone():
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_votes_page_tallies_the_sample_register(lang):
-    at = _page("app/page_votes.py", lang)
+    at = _page("app/pages/votes.py", lang)
     assert at.session_state[state.VOTE_SITE] == "SITE3"
     # change of use needs 3/4 of participating owners: 173/232 falls one household short
     verdict = [e.value for e in at.error]
@@ -121,7 +122,7 @@ def test_votes_page_tallies_the_sample_register(lang):
 
 
 def test_votes_page_fast_entry_saves_the_register(workspace):
-    at = _page("app/page_votes.py", "en")
+    at = _page("app/pages/votes.py", "en")
     votes_csv = workspace / "dongsi180" / "votes.csv"
     before = pd.read_csv(votes_csv, dtype=str)
     _ok(at.button(key="vote_apply").click().run())  # saving the table unchanged keeps it
@@ -131,7 +132,7 @@ def test_votes_page_fast_entry_saves_the_register(workspace):
 
 
 def test_sheets_are_made_on_click():
-    at = _page("app/page_present.py", "en")
+    at = _page("app/pages/present.py", "en")
     assert not at.session_state[state.PRESENT_FILES]  # nothing made before a click
     _ok(at.button(key="present_make_a3_pdf").click().run())
     _ok(at.button(key="present_make_html").click().run())
@@ -143,14 +144,14 @@ def test_sheets_are_made_on_click():
 @pytest.mark.parametrize(
     ("page", "message"),
     [
-        ("app/page_present.py", "No proposals yet"),
-        ("app/page_votes.py", "The register has no rows for"),
+        ("app/pages/present.py", "No proposals yet"),
+        ("app/pages/votes.py", "The register has no rows for"),
     ],
 )
 def test_pages_on_a_single_file_project_without_proposals_or_votes(page, message):
-    from app import common
+    from app.workspace import open_sample
 
-    common.open_sample("shaxi_f.gpkg")
+    open_sample("shaxi_f.gpkg")
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["lang"] = "en"
     at.query_params["project"] = "shaxi_f.gpkg"

@@ -12,24 +12,26 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app import common, corners_view, state
+from app import state
+from app.context import context, plain, show_flash, site_title, type_label
+from app.views import corners as corners_view
 from gridgis.analysis.corners import candidate_to_site
 from gridgis.errors import GridGISError
-from gridgis.report.i18n import t, t_or
+from gridgis.report.i18n import t
 
 TOP = 6  # suggestions offered for adoption (the map highlights them)
 
 lang = state.lang()
-ctx = common.context()
+ctx = context()
 project = ctx.project
-common.show_flash()
+show_flash()
 st.session_state[state.SEEN_VERSION] = ctx.version
 st.subheader(t("corners.title", lang))
 st.caption(t("corners.intro", lang))
 
 
-def type_label(kind: str) -> str:
-    return common.type_label(kind, lang, project)
+def type_name(kind: str) -> str:
+    return type_label(kind, lang, project)
 
 
 def ask() -> None:
@@ -62,7 +64,7 @@ def adopt(cid: str, site_type: str) -> None:
             site_id=site_id,
         )
     except GridGISError as exc:
-        state.flash("error", t("corners.adopt_failed", lang, cid=cid, error=common.plain(exc)))
+        state.flash("error", t("corners.adopt_failed", lang, cid=cid, error=plain(exc)))
         return
     sid = str(stored["site_id"])
     state.set_value(state.SELECTED, sid)
@@ -78,7 +80,7 @@ if st.session_state.get(state.CORNERS_FOR) == ctx.name:
         with st.spinner(t("corners.finding", lang)):
             found, compared = corners_view.suggestions(ctx)
     except GridGISError as exc:
-        st.error(f"{t('corners.failed', lang)}\n\n{common.plain(exc)}")
+        st.error(f"{t('corners.failed', lang)}\n\n{plain(exc)}")
         found = compared = None
     if found is not None and found.empty:
         st.info(t("corners.none", lang))
@@ -94,38 +96,16 @@ if st.session_state.get(state.CORNERS_FOR) == ctx.name:
                 lang=lang,
                 basemap=basemap,
                 tianditu_key=st.session_state.get(state.TIANDITU_KEY),
-                type_label=type_label,
+                type_label=type_name,
                 top=TOP,
             )
             st_folium(m, height=520, use_container_width=True, returned_objects=[],
                       key=f"corners_map:{ctx.name}:{ctx.version}:{lang}:{basemap}")  # fmt: skip
         except GridGISError as exc:
-            st.error(common.plain(exc))
+            st.error(plain(exc))
 
         # --- the table ---------------------------------------------------------------
-        def col(key: str) -> str:
-            return t(f"corners.col_{key}", lang)
-
-        def ids(values: object) -> str:
-            return ", ".join(str(v) for v in values) if isinstance(values, list) and values else "—"
-
-        table = pd.DataFrame(
-            {
-                col("id"): found["candidate_id"].astype(str),
-                col("score"): found["score"].astype(float),
-                col("kind"): found["kind"].map(lambda k: t(f"corners.kind_{k}", lang)),
-                col("area"): found["area_m2"].astype(float).round(1),
-                col("width"): found["min_width_m"].astype(float).round(1),
-                col("nearest"): found["nearest_building_m"].astype(float).round(1),
-                col("households"): found["households_within_reach"].astype(float).round(0),
-                col("type"): found["suggested_site_type"].map(
-                    lambda k: type_label(k) if isinstance(k, str) and k else "—"
-                ),
-                col("bikes"): found["bikes"].astype(int),
-                col("matches"): found["matches_space"].map(ids),
-                col("green"): found["green_space"].map(ids),
-            }
-        )
+        table = corners_view.candidates_table(found, lang, type_name)
         st.markdown(f"**{t('corners.candidates', lang)}**")
         st.dataframe(table, hide_index=True, width="stretch")
 
@@ -139,7 +119,7 @@ if st.session_state.get(state.CORNERS_FOR) == ctx.name:
                 st.caption(t("corners.no_type", lang, cid=cid))
                 continue
             st.button(
-                t("corners.adopt", lang, cid=cid, type=type_label(kind)),
+                t("corners.adopt", lang, cid=cid, type=type_name(kind)),
                 key=f"corners_adopt:{ctx.version}:{cid}",
                 on_click=adopt,
                 args=(cid, kind),
@@ -153,24 +133,7 @@ if st.session_state.get(state.CORNERS_FOR) == ctx.name:
             st.caption(t("corners.compare_none", lang))
         else:
             st.dataframe(
-                pd.DataFrame(
-                    {
-                        col("space"): compared["space_id"].astype(str),
-                        col("space_kind"): compared["kind"].map(
-                            lambda k: t_or(f"map.{k}", lang, str(k))
-                        ),
-                        col("space_name"): compared["name"].map(
-                            lambda v: v if isinstance(v, str) else "—"
-                        ),
-                        col("space_area"): compared["area_m2"].astype(float).round(1),
-                        col("found"): (compared["found_share"].astype(float) * 100).round(0),
-                        col("found_by"): compared["candidate_ids"].map(ids),
-                        col("status"): compared["status"].map(
-                            lambda s: t(f"corners.status_{s}", lang)
-                        ),
-                        col("reason"): corners_view.reasons(compared, ctx.sites, lang),
-                    }
-                ),
+                corners_view.spaces_table(compared, ctx.sites, lang),
                 hide_index=True,
                 width="stretch",
             )
@@ -185,16 +148,19 @@ if not sheds:
 if st.session_state.get(state.CORNERS_SHED) not in sheds:
     st.session_state[state.CORNERS_SHED] = sheds[-1]
 titles = {
-    str(rec["site_id"]): common.site_title(rec, lang, project)
+    str(rec["site_id"]): site_title(rec, lang, project)
     for rec in pd.DataFrame(ctx.sites.drop(columns="geometry")).to_dict("records")
 }
 shed = st.selectbox(
-    t("corners.layout_site", lang), sheds, key=state.CORNERS_SHED, format_func=titles.get
+    t("corners.layout_site", lang),
+    sheds,
+    key=state.CORNERS_SHED,
+    format_func=lambda s: titles.get(s, s),
 )
 try:
-    laid = corners_view.stalls(ctx, shed)
+    laid = corners_view.stalls(ctx, str(shed))
 except GridGISError as exc:
-    st.error(f"{t('corners.layout_failed', lang)}\n\n{common.plain(exc)}")
+    st.error(f"{t('corners.layout_failed', lang)}\n\n{plain(exc)}")
     st.stop()
 totals = laid.attrs.get("layout", {})
 cols = st.columns(4)

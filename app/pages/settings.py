@@ -12,7 +12,9 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from app import common, settings_table, state
+from app import context as common  # context, show_flash
+from app import state
+from app.views import settings_table
 from gridgis.report.i18n import LANG_NAMES, LANGS, t
 
 lang = state.lang()

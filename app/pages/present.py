@@ -13,20 +13,22 @@ import html
 import pandas as pd
 import streamlit as st
 
-from app import common, present, state
+from app import state
+from app.context import building_names, context, plain, site_title
+from app.views import present
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t
 from gridgis.report.sheets import offline as offline_map
 from gridgis.report.sheets import render as sheets
 
 lang = state.lang()
-ctx = common.context()
+ctx = context()
 project = ctx.project
 name = ctx.name
 try:
     analysis = ctx.analysis()
 except GridGISError as exc:
-    st.error(f"{t('site.analysis_failed', lang)}\n\n{common.plain(exc)}")
+    st.error(f"{t('site.analysis_failed', lang)}\n\n{plain(exc)}")
     st.stop()
 props = sheets.proposals(analysis)
 
@@ -105,10 +107,8 @@ left, right = st.columns([3, 2], gap="medium")
 with left:
     st.iframe(present.map_html(ctx, lang, letter), height=620)
 with right:
-    title = common.site_title(row, lang, project)
-    st.markdown(f"## {common.plain(t('present.proposal', lang, letter=letter))} · "
-                f"{common.plain(title)}")  # fmt: skip
-    unit = common.unit_label(str(row["capacity_unit"]), lang)
+    title = site_title(row, lang, project)
+    st.markdown(f"## {plain(t('present.proposal', lang, letter=letter))} · {plain(title)}")
     cols = st.columns(2)
     cols[0].metric(t("present.cost", lang), present.money(row["cost_cny"]))
     cols[1].metric(t("present.per_household", lang), present.money(fund["per_household_cny"]))
@@ -119,48 +119,16 @@ with right:
     cols[1].metric(
         t("present.adjacent", lang), t("map.hh_unit", lang, n=int(row["households_adjacent"]))
     )
-    names = common.building_names(ctx.path, lang)
-
-    def _buildings(ids) -> str:
-        return "、".join(names.get(str(b), str(b)) for b in ids) if len(ids) else "—"
-
-    esc = html.escape
-    items = [
-        ("present.what", common.type_label(str(row["site_type"]), lang, project)),
-        ("present.where", present.microgrids_text(row.get("microgrids"))),
-        ("present.capacity", f"{int(row['capacity'])} {unit}"),
-        ("present.served_buildings", _buildings(list(row["buildings_served"]))),
-        ("present.adjacent_buildings", _buildings(list(row.get("buildings_adjacent", [])))),
-    ]
-    body = "".join(
-        f"<dt>{present.label(key, lang)}</dt><dd>{esc(str(value))}</dd>" for key, value in items
-    )
-    failed = [c for c in row["checks"] if not c["ok"]]
-    if failed:
-        warns = "".join(
-            f"<li>{esc(str(c.get('message_zh') or c['message']))}"
-            + (f"<br><span class='gg-en'>{esc(str(c['message']))}</span>" if lang == "zh" else "")
-            + "</li>"
-            if lang == "zh"
-            else f"<li>{esc(str(c['message']))}</li>"
-            for c in failed
-        )
-        warn_html = f"<div class='gg-warn'><ul>{warns}</ul></div>"
-    else:
-        warn_html = f"<dd>{esc(t('present.no_warnings', lang))}</dd>"
-    st.markdown(
-        f"<div class='gg-card'><dl>{body}<dt>{present.label('present.warnings', lang)}</dt>"
-        f"</dl>{warn_html}</div>",
-        unsafe_allow_html=True,
-    )
+    card = present.card_html(row, lang, project, building_names(ctx.path, lang))
+    st.markdown(card, unsafe_allow_html=True)
 
 # --- funding panel ----------------------------------------------------------------------------
-st.markdown(f"### {common.plain(t('present.funding', lang))}")
+st.markdown(f"### {plain(t('present.funding', lang))}")
 st.caption(t("present.funding_note", lang))
-cols = st.columns(3)
-cols[0].number_input(t("present.multiple", lang), min_value=0.0, step=0.5, key=k_mult)
-cols[1].number_input(t("present.cap", lang), min_value=0.0, step=10_000.0, key=k_cap)
-cols[2].number_input(t("present.other", lang), min_value=0.0, step=1_000.0, key=k_other)
+inputs = st.columns(3)
+inputs[0].number_input(t("present.multiple", lang), min_value=0.0, step=0.5, key=k_mult)
+inputs[1].number_input(t("present.cap", lang), min_value=0.0, step=10_000.0, key=k_cap)
+inputs[2].number_input(t("present.other", lang), min_value=0.0, step=1_000.0, key=k_other)
 
 
 def _col(key: str) -> str:
@@ -171,7 +139,7 @@ def _with_plan(values, total) -> list:
     return [*values, total]
 
 
-labels = [f"{r['letter']} · {common.site_title(r, lang, project)}" for _, r in props.iterrows()]
+labels = [present.proposal_title(r, lang, project) for _, r in props.iterrows()]
 table = pd.DataFrame(
     {
         _col("proposal"): _with_plan(labels, t("present.whole_plan", lang)),
@@ -196,7 +164,7 @@ st.dataframe(
 )
 
 # --- downloads ----------------------------------------------------------------------------------
-st.markdown(f"### {common.plain(t('present.downloads', lang))}")
+st.markdown(f"### {plain(t('present.downloads', lang))}")
 st.caption(t("present.downloads_note", lang))
 KINDS = {
     "a3_pdf": ("application/pdf", "pdf"),
@@ -217,8 +185,7 @@ def _make(kind: str) -> bytes:
 
 
 files = st.session_state.setdefault(state.PRESENT_FILES, {})
-cols = st.columns(len(KINDS))
-for col, (kind, (mime, ext)) in zip(cols, KINDS.items(), strict=True):
+for col, (kind, (mime, ext)) in zip(st.columns(len(KINDS)), KINDS.items(), strict=True):
     what = t(f"present.{kind}", lang)
     key = (kind, name, ctx.version, lang)
     with col:
@@ -228,7 +195,7 @@ for col, (kind, (mime, ext)) in zip(cols, KINDS.items(), strict=True):
                 try:
                     files[key] = _make(kind)
                 except GridGISError as exc:
-                    st.error(f"{t('present.failed', lang)}: {common.plain(exc)}")
+                    st.error(f"{t('present.failed', lang)}: {plain(exc)}")
         if key in files:
             st.download_button(
                 t("present.save", lang, what=what),

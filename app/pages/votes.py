@@ -14,7 +14,8 @@ from fractions import Fraction
 import pandas as pd
 import streamlit as st
 
-from app import common, state
+from app import context as common  # context, show_flash, plain, site_title, building_names
+from app import state
 from gridgis.errors import GridGISError
 from gridgis.meeting import tally as voting
 from gridgis.report.i18n import t

@@ -3,7 +3,7 @@
 `find_corners` and `compare_spaces` run on the project *with the sites on
 disk now* (the cached `Project` keeps the sites it was opened with), so an
 adopted suggestion is an obstacle for the next search. Results are cached per
-server process by the project's files (`common.stamp`) and `SiteStore.version`,
+server process by the project's files (`app.workspace.stamp`) and `SiteStore.version`,
 like the analysis; the frames are shared, never mutated.
 """
 
@@ -12,21 +12,36 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import folium
 import geopandas as gpd
 import pandas as pd
 
-from app import common
+from app import engine, workspace
+from app.context import Context
 from gridgis.analysis.corners import compare_spaces, find_corners
 from gridgis.analysis.stalls.layout import layout_site
 from gridgis.core.crs import convert_gdf
 from gridgis.core.project import Project
-from gridgis.report.i18n import t
+from gridgis.report.i18n import t, t_or
 from gridgis.report.map.assets import VENDOR_URL, localize_assets
 from gridgis.report.map.style import escape_html
 from gridgis.report.map.view import display_datum, project_map
+
+__all__ = [
+    "CANDIDATE_STYLE",
+    "candidates_map",
+    "candidates_table",
+    "live_project",
+    "reasons",
+    "spaces_table",
+    "stall_site_ids",
+    "stalls",
+    "stalls_map",
+    "suggestions",
+]
 
 _MAX = 8
 _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
@@ -56,7 +71,7 @@ def _cached(key: tuple[Any, ...], compute: Any) -> Any:
     return value
 
 
-def live_project(ctx: common.Context) -> Project:
+def live_project(ctx: Context) -> Project:
     """The open project with the sites on disk now (without the store's ``rev``)."""
     sites = ctx.sites.drop(columns=["rev"], errors="ignore")
     layers = dict(ctx.project.layers)
@@ -67,7 +82,7 @@ def live_project(ctx: common.Context) -> Project:
     return dataclasses.replace(ctx.project, layers=layers)
 
 
-def suggestions(ctx: common.Context) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def suggestions(ctx: Context) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """``(candidates, compare_spaces)`` for the project as it is now (cached)."""
 
     def compute() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -77,22 +92,22 @@ def suggestions(ctx: common.Context) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame
             found = find_corners(project)
             return found, compare_spaces(project, found)
 
-        return common.in_analysis_thread(both)
+        return engine.in_analysis_thread(both)
 
-    return _cached(("corners", str(ctx.path), common.stamp(ctx.path), ctx.version), compute)
+    return _cached(("corners", str(ctx.path), workspace.stamp(ctx.path), ctx.version), compute)
 
 
-def stalls(ctx: common.Context, site_id: str) -> gpd.GeoDataFrame:
+def stalls(ctx: Context, site_id: str) -> gpd.GeoDataFrame:
     """`layout_site` of one shed site as it is on disk now (cached)."""
 
     def compute() -> gpd.GeoDataFrame:
-        return common.in_analysis_thread(layout_site, live_project(ctx), site_id)
+        return engine.in_analysis_thread(layout_site, live_project(ctx), site_id)
 
-    key = ("layout", str(ctx.path), common.stamp(ctx.path), ctx.version, site_id)
+    key = ("layout", str(ctx.path), workspace.stamp(ctx.path), ctx.version, site_id)
     return _cached(key, compute)
 
 
-def stall_site_ids(ctx: common.Context) -> list[str]:
+def stall_site_ids(ctx: Context) -> list[str]:
     """Ids of the sites whose type holds bike stalls."""
     kinds = {
         k for k, v in ctx.project.settings.site_types.items() if v.capacity_rule == "bike_stalls"
@@ -125,7 +140,7 @@ def _label(point: Any, text: str) -> folium.Marker:
 
 
 def candidates_map(
-    ctx: common.Context,
+    ctx: Context,
     candidates: gpd.GeoDataFrame,
     *,
     lang: str,
@@ -232,3 +247,54 @@ def reasons(compared: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, lang: str) -> l
                 what = f"{what} {', '.join(hit['site_id'].astype(str))}".strip()
             out.append(t("corners.reason", lang, what=what, share=f"{shares[top]:.0%}"))
     return out
+
+
+def _col(key: str, lang: str) -> str:
+    return t(f"corners.col_{key}", lang)
+
+
+def _ids(values: object) -> str:
+    return ", ".join(str(v) for v in values) if isinstance(values, list) and values else "—"
+
+
+def candidates_table(
+    found: gpd.GeoDataFrame, lang: str, type_label: Callable[[str], str]
+) -> pd.DataFrame:
+    """The suggestions as the page lists them (headers in `lang`, numbers as numbers)."""
+    return pd.DataFrame(
+        {
+            _col("id", lang): found["candidate_id"].astype(str),
+            _col("score", lang): found["score"].astype(float),
+            _col("kind", lang): found["kind"].map(lambda k: t(f"corners.kind_{k}", lang)),
+            _col("area", lang): found["area_m2"].astype(float).round(1),
+            _col("width", lang): found["min_width_m"].astype(float).round(1),
+            _col("nearest", lang): found["nearest_building_m"].astype(float).round(1),
+            _col("households", lang): found["households_within_reach"].astype(float).round(0),
+            _col("type", lang): found["suggested_site_type"].map(
+                lambda k: type_label(k) if isinstance(k, str) and k else "—"
+            ),
+            _col("bikes", lang): found["bikes"].astype(int),
+            _col("matches", lang): found["matches_space"].map(_ids),
+            _col("green", lang): found["green_space"].map(_ids),
+        }
+    )
+
+
+def spaces_table(compared: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
+    """The surveyed spaces beside what the tool found of each (`compare_spaces`)."""
+    return pd.DataFrame(
+        {
+            _col("space", lang): compared["space_id"].astype(str),
+            _col("space_kind", lang): compared["kind"].map(
+                lambda k: t_or(f"map.{k}", lang, str(k))
+            ),
+            _col("space_name", lang): compared["name"].map(
+                lambda v: v if isinstance(v, str) else "—"
+            ),
+            _col("space_area", lang): compared["area_m2"].astype(float).round(1),
+            _col("found", lang): (compared["found_share"].astype(float) * 100).round(0),
+            _col("found_by", lang): compared["candidate_ids"].map(_ids),
+            _col("status", lang): compared["status"].map(lambda s: t(f"corners.status_{s}", lang)),
+            _col("reason", lang): reasons(compared, sites, lang),
+        }
+    )

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
-from app import common, exports, imports, state
+from app import exports, imports, state, workspace
+from app.context import context, plain, show_flash
+from gridgis.analysis.engine import SiteAnalysis
 from gridgis.core.crs import DATUMS
 from gridgis.core.schema import LAYER_NAMES, SCHEMAS
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t
 
 lang = state.lang()
-ctx = common.context()
+ctx = context()
 project = ctx.project
-common.show_flash()
+show_flash()
 
 
 def layer_label(name: str) -> str:
@@ -40,21 +44,22 @@ st.caption(t("data.working_copy", lang, path=str(ctx.path)))
 if project.warnings:
     with st.expander(t("data.warnings", lang, n=len(project.warnings))):
         for problem in project.warnings:
-            st.warning(common.plain(problem))
+            st.warning(plain(problem))
 
 # --- downloads -----------------------------------------------------------------------------
 st.subheader(t("data.downloads", lang))
 stem = exports.file_stem(ctx.name)
+analysis: SiteAnalysis | None
 try:
     analysis = ctx.analysis()
 except GridGISError as exc:
-    st.error(f"{t('site.analysis_failed', lang)}\n\n{common.plain(exc)}")
+    st.error(f"{t('site.analysis_failed', lang)}\n\n{plain(exc)}")
     analysis = None
 cols = st.columns(3)
 if analysis is not None:
     cols[0].download_button(
         t("data.download_geojson", lang),
-        data=lambda: exports.site_plan_geojson(analysis),
+        data=functools.partial(exports.site_plan_geojson, analysis),
         file_name=f"{stem}-sites.geojson",
         mime="application/geo+json",
         icon=":material/download:",
@@ -63,7 +68,7 @@ if analysis is not None:
     )
     cols[1].download_button(
         t("data.download_xlsx", lang),
-        data=lambda: exports.budget_xlsx(analysis),
+        data=functools.partial(exports.budget_xlsx, analysis),
         file_name=f"{stem}-budget.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",
@@ -85,7 +90,7 @@ st.caption(t("data.downloads_help", lang))
 # --- samples ---------------------------------------------------------------------------
 st.subheader(t("data.samples", lang))
 c1, c2 = st.columns(2)
-for column, sample in zip((c1, c2), common.SAMPLES, strict=True):
+for column, sample in zip((c1, c2), workspace.SAMPLES, strict=True):
     with column.container(border=True):
         st.markdown(f"**{t(f'data.sample_{exports.file_stem(sample)}', lang)}**")
         b1, b2 = st.columns(2)
@@ -103,7 +108,7 @@ for column, sample in zip((c1, c2), common.SAMPLES, strict=True):
             args=(sample, True, lang),
             width="stretch",
         )
-st.caption(t("data.samples_help", lang, folder=str(common.workspace())))
+st.caption(t("data.samples_help", lang, folder=str(workspace.workspace())))
 
 # --- import ----------------------------------------------------------------------------
 st.subheader(t("data.import", lang))

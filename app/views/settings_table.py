@@ -16,7 +16,8 @@ import pandas as pd
 import streamlit as st
 import tomli_w
 
-from app import common, state
+from app import state, workspace
+from app.context import type_label
 from gridgis.core.project import Project, open_project, save_project
 from gridgis.core.settings import Settings, default_settings, settings_from_toml
 from gridgis.errors import GridGISError
@@ -50,7 +51,7 @@ def _unit(key: str, settings: Settings) -> str:
 def _label(key: str, settings: Settings, lang: str, project: Project) -> str:
     parts = key.split(".")
     if parts[0] == "site_types":
-        kind = common.type_label(parts[1], lang, project)
+        kind = type_label(parts[1], lang, project)
         return f"{kind} · {t(f'setting.site_type.{parts[2]}', lang)}"
     if parts[0] == "cost_items":
         item = settings.cost_items[parts[1]]
@@ -115,19 +116,19 @@ def build(settings: Settings, edited: pd.DataFrame, language: str) -> Settings:
 
 def write_settings(path: Path, settings: Settings) -> None:
     """Save `settings` into the project at `path`, keeping every site saved meanwhile."""
-    store = common.store_for(path)
+    store = workspace.store_for(path)
     # no session saves a site between our read and write
     with store.locked():
         project = open_project(path)
         project.settings = settings
         save_project(project)
-    common.bump(path)
+    workspace.bump(path)
 
 
 def save(path: Path, edited: pd.DataFrame, language: str, lang: str) -> None:
     """Check and save the edited table (a button callback)."""
     try:
-        new = build(common.load_project(path).settings, edited, language)
+        new = build(workspace.load_project(path).settings, edited, language)
         write_settings(path, new)
     except GridGISError as exc:
         state.flash("error", t("settings.not_saved", lang, detail=str(exc)))

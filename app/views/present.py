@@ -1,4 +1,4 @@
-"""The presentation page's parts: session funding, the lettered map, the card texts.
+"""The presentation page's parts: session funding, the lettered map, the proposal card.
 
 Kept out of the page so tests can call them; everything shown is escaped here.
 """
@@ -12,13 +12,29 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from app import common
+from app import engine, workspace
+from app.context import Context, site_title, type_label, unit_label
+from app.views.checks import by_status, check_message
 from gridgis.analysis.funding import split_funding, split_plan_funding
 from gridgis.core.project import Project
 from gridgis.core.settings import Settings
 from gridgis.report.i18n import t
 from gridgis.report.map.style import escape_html
 from gridgis.report.map.view import project_map
+from gridgis.report.sheets.render import proposals
+
+__all__ = [
+    "HIGHLIGHT",
+    "OTHER",
+    "card_html",
+    "funding_settings",
+    "funding_tables",
+    "label",
+    "map_html",
+    "microgrids_text",
+    "money",
+    "proposal_title",
+]
 
 HIGHLIGHT = "#ffd600"  # the proposal being shown
 OTHER = "#0d47a1"  # the other proposals
@@ -53,7 +69,7 @@ def funding_tables(
     cost = props["cost_cny"].astype(float)
     per = split_funding(cost, props["households_served"], settings=settings, other_cny=other)
     served = sorted({str(b) for ids in props["buildings_served"] for b in ids})
-    households = common.households_of(project, served)
+    households = engine.households_of(project, served)
     others = pd.Series(float(other), index=cost.index)
     plan = split_plan_funding(cost, households=households, settings=settings, other_cny=others)
     row = plan.iloc[0].copy()
@@ -67,13 +83,12 @@ def _esc(value: Any) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def _map_html(path: str, stamp: tuple[Any, ...], version: int, lang: str, current: str) -> str:
-    from pathlib import Path
-
-    project = common.load_project(Path(path))
-    props = _proposals(path, stamp, version)
+def _map_html(path: str, stamp: workspace.Stamp, version: int, lang: str, current: str) -> str:
+    project = workspace.load_project(path, stamp)
+    props = proposals(engine.analyze(path, workspace.sites_at(path, version)))
     m = project_map(project, lang=lang, sites=False)
-    m.get_root().header.add_child(folium.Element(_CSS))
+    root: Any = m.get_root()  # a branca Figure
+    root.header.add_child(folium.Element(_CSS))
     for _, row in props.iterrows():
         on = row["letter"] == current
         colour = HIGHLIGHT if on else OTHER
@@ -92,25 +107,12 @@ def _map_html(path: str, stamp: tuple[Any, ...], version: int, lang: str, curren
         folium.Marker([point.y, point.x], icon=folium.DivIcon(html=badge, icon_size=(0, 0))).add_to(
             m
         )
-    return m.get_root().render()
+    return root.render()
 
 
-def _proposals(path: str, stamp: tuple[Any, ...], version: int) -> gpd.GeoDataFrame:
-    from pathlib import Path
-
-    from gridgis.report.sheets.render import proposals
-
-    p = Path(path)
-    ctx = common.Context(
-        name=p.name, path=p, project=common.load_project(p), store=common.store_for(p),
-        version=version,
-    )  # fmt: skip
-    return proposals(ctx.analysis())
-
-
-def map_html(ctx: common.Context, lang: str, current: str) -> str:
-    """The full map page (HTML) with the proposals lettered, `current` highlighted."""
-    return _map_html(str(ctx.path), common.stamp(ctx.path), ctx.version, lang, current)
+def map_html(ctx: Context, lang: str, current: str) -> str:
+    """The full map page (HTML) with the proposals lettered, `current` highlighted (cached)."""
+    return _map_html(str(ctx.path), workspace.stamp(ctx.path), ctx.version, lang, current)
 
 
 def microgrids_text(value: Any) -> str:
@@ -145,3 +147,49 @@ def label(key: str, lang: str) -> str:
     if lang == "zh":
         return f'{text}<br><span class="gg-en">{_esc(t(key, "en"))}</span>'
     return text
+
+
+def card_html(row: pd.Series, lang: str, project: Project, names: dict[str, str]) -> str:
+    """The card of one proposal: what, where, capacity, buildings, open safety warnings.
+
+    `row` is a row of `gridgis.report.sheets.render.proposals`; `names` maps
+    building ids to their names (`app.context.building_names`).
+    """
+    esc = _esc
+    unit = unit_label(str(row["capacity_unit"]), lang)
+
+    def buildings(ids: list[Any]) -> str:
+        return "、".join(names.get(str(b), str(b)) for b in ids) if len(ids) else "—"
+
+    items = [
+        ("present.what", type_label(str(row["site_type"]), lang, project)),
+        ("present.where", microgrids_text(row.get("microgrids"))),
+        ("present.capacity", f"{int(row['capacity'])} {unit}"),
+        ("present.served_buildings", buildings(list(row["buildings_served"]))),
+        ("present.adjacent_buildings", buildings(list(row.get("buildings_adjacent", [])))),
+    ]
+    body = "".join(f"<dt>{label(key, lang)}</dt><dd>{esc(value)}</dd>" for key, value in items)
+    failed = by_status(row["checks"])["fail"]
+    if failed:
+        warns = "".join(
+            f"<li>{esc(check_message(c, lang))}"
+            + (
+                f"<br><span class='gg-en'>{esc(check_message(c, 'en'))}</span>"
+                if lang == "zh"
+                else ""
+            )
+            + "</li>"
+            for c in failed
+        )
+        warn_html = f"<div class='gg-warn'><ul>{warns}</ul></div>"
+    else:
+        warn_html = f"<dd>{esc(t('present.no_warnings', lang))}</dd>"
+    return (
+        f"<div class='gg-card'><dl>{body}<dt>{label('present.warnings', lang)}</dt>"
+        f"</dl>{warn_html}</div>"
+    )
+
+
+def proposal_title(row: pd.Series, lang: str, project: Project) -> str:
+    """``A · S4 · 东北角车棚``."""
+    return f"{row['letter']} · {site_title(row, lang, project)}"

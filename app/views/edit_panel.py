@@ -1,0 +1,105 @@
+"""The selected site's edit fields: name, type, status, notes, redraw and delete (autosaved).
+
+Each widget's key holds the site's revision (`app.state.edit_key`), so after
+any save the fields start again from what is on disk; every change is saved
+at once through `app.edits` (conflicts with other sessions are reported).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app import edits, state
+from app.views.site_panel import View
+from gridgis.report.i18n import t
+
+__all__ = ["STATUSES", "edit_panel", "save_field", "start_redraw"]
+
+STATUSES = ("proposed", "approved", "rejected", "built")
+
+
+def save_field(path: Path, site_id: str, rev: int, field: str, widget: str, lang: str) -> None:
+    """Save the value of widget `widget` as `field` of the site (a widget callback)."""
+    edits.update(path, site_id, rev, field, st.session_state.get(widget), lang)
+
+
+def start_redraw(site_id: str) -> None:
+    """Let the next drawing replace the site's outline (a button callback)."""
+    st.session_state[state.REDRAW] = site_id
+
+
+def edit_panel(view: View, row: pd.Series) -> None:
+    """The edit fields of the site in `row` (a row of the sites on disk, with ``rev``)."""
+    lang, ctx, type_name = view.lang, view.ctx, view.type_name
+    site_types = list(view.project.settings.site_types)
+    sid, rev = str(row["site_id"]), int(row["rev"])
+
+    def field_args(field: str) -> tuple[str, tuple[object, ...]]:
+        key = state.edit_key(field, sid, rev, lang)
+        return key, (ctx.path, sid, rev, field, key, lang)
+
+    with st.container(border=True):
+        st.markdown(f"**{t('edit.title', lang)}**", help=t("edit.autosave", lang))
+        name_key, args = field_args("name")
+        name = row.get("name")
+        st.text_input(
+            t("edit.name", lang),
+            value=name if isinstance(name, str) else "",
+            key=name_key,
+            on_change=save_field,
+            args=args,
+            placeholder=t("edit.name_placeholder", lang),
+        )
+        c1, c2 = st.columns(2)
+        type_key, args = field_args("site_type")
+        current = str(row["site_type"])
+        options = site_types if current in site_types else [*site_types, current]
+        c1.selectbox(
+            t("edit.type", lang),
+            options,
+            index=options.index(current),
+            key=type_key,
+            format_func=type_name,
+            on_change=save_field,
+            args=args,
+        )
+        status_key, args = field_args("status")
+        status = row.get("status") if row.get("status") in STATUSES else "proposed"
+        c2.selectbox(
+            t("edit.status", lang),
+            list(STATUSES),
+            index=STATUSES.index(str(status)),
+            key=status_key,
+            format_func=lambda s: t(f"map.{s}", lang),
+            on_change=save_field,
+            args=args,
+        )
+        notes_key, args = field_args("notes")
+        notes = row.get("notes")
+        st.text_area(
+            t("edit.notes", lang),
+            value=notes if isinstance(notes, str) else "",
+            key=notes_key,
+            on_change=save_field,
+            args=args,
+            height=80,
+        )
+        b1, b2 = st.columns(2)
+        b1.button(
+            t("edit.redraw", lang),
+            icon=":material/draw:",
+            on_click=start_redraw,
+            args=(sid,),
+            width="stretch",
+            help=t("edit.redraw_help", lang),
+        )
+        b2.button(
+            t("edit.delete", lang),
+            icon=":material/delete:",
+            on_click=edits.delete,
+            args=(ctx.path, sid, rev, lang),
+            width="stretch",
+        )
