@@ -1,8 +1,11 @@
 """gridgis app: plan the renovation of an old residential compound (run: ``./dev app``).
 
-Thin on purpose: the pages in ``app/`` read the session state (``app/state.py``),
-call the gridgis library and draw. The sidebar (``app/sidebar.py``) holds the
-language (``?lang=zh|en``), the project and the basemap.
+Thin on purpose: the pages (``app/pages/``) read the session state
+(``app/state.py``), get the open project from ``app/context.py`` and its
+numbers from the library (``app/engine.py``: ``prepare(project).analyze``),
+and draw them with the panels in ``app/views/``. The sidebar
+(``app/sidebar.py``) holds the language (``?lang=zh|en``), the project and
+the basemap.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ and reports:
 
 1. **Server time of the rerun after drawing a site** on the sample compound:
    the script times every run itself and writes it to ``$GRIDGIS_TIMING_LOG``
-   (``app/common.py``: ``timer_stop``). ``--draws`` rectangles are drawn with
+   (``app/timing.py``: ``timer_stop``). ``--draws`` rectangles are drawn with
    the mouse through Leaflet.draw; the runs that stored a site are reported
    (median and max), next to plain reruns (renaming a site).
 2. **Map size** of the sample: the base map the browser loads once (HTML +

@@ -1,0 +1,1 @@
+"""Panels the pages draw (site panel, checks, cost table, cards, tables), kept out of the pages."""
