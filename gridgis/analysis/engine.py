@@ -348,7 +348,11 @@ def analyze_sites(
         prepared.memo.put(missing, block)
         fresh = {k: (block, row) for row, k in enumerate(missing)}
         entries = [e if e is not None else fresh[k] for k, e in zip(keys, entries, strict=True)]
-    columns, lines = assemble([e for e in entries if e is not None], sites.index)
+    if len(sites):
+        columns, lines = assemble([e for e in entries if e is not None], sites.index)
+    else:  # nothing to memoise; the empty block gives the columns and their dtypes
+        empty = _compute(prepared, sites)
+        columns, lines = empty.columns.set_axis(sites.index), empty.lines
     out = _with_columns(sites, dict(columns.items()))
     per_floor = settings.general.households_per_floor_fallback.value
     buildings = prepared.metric.get("buildings")

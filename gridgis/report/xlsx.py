@@ -12,7 +12,7 @@ every gridgis file.
 
 Examples
 --------
->>> from gridgis import open_project
+>>> from gridgis.core.project import open_project
 >>> from gridgis.analysis.engine import analyze_sites
 >>> sheets = budget_sheets(analyze_sites(open_project("data/dongsi180")))
 >>> list(sheets), list(sheets["sites 点位"].columns[:2])
