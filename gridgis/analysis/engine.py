@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -340,7 +341,7 @@ def analyze_sites(
     entries = prepared.memo.get_many(keys)
     missing = list(dict.fromkeys(k for k, e in zip(keys, entries, strict=True) if e is None))
     if missing:
-        first = {}
+        first: dict[Hashable, int] = {}
         for pos, key in enumerate(keys):
             first.setdefault(key, pos)
         todo = sites.iloc[[first[k] for k in missing]]
@@ -352,8 +353,9 @@ def analyze_sites(
         columns, lines = assemble([e for e in entries if e is not None], sites.index)
     else:  # nothing to memoise; the empty block gives the columns and their dtypes
         empty = _compute(prepared, sites)
-        columns, lines = empty.columns.set_axis(sites.index), empty.lines
-    out = _with_columns(sites, dict(columns.items()))
+        columns = {c: pd.Series(v, index=sites.index) for c, v in empty.columns.items()}
+        lines = empty.lines
+    out = _with_columns(sites, columns)
     per_floor = settings.general.households_per_floor_fallback.value
     buildings = prepared.metric.get("buildings")
     unique_households = _distinct_households(out["buildings_served"], buildings, per_floor)
@@ -423,12 +425,13 @@ def _compute(prepared: PreparedProject, sites: gpd.GeoDataFrame) -> Block:
     )
     for name in COUNT_COLUMNS:
         columns[name] = _as_int(columns[name], name)
-    frame = pd.DataFrame(columns, index=sites.index, copy=False)
-    return Block.from_frames(frame, lines)
+    return Block.from_frames(columns, lines)
 
 
 def _as_int(values: pd.Series, name: str) -> pd.Series:
     """A count column as int64 (a count is whole by construction; NaN means 0 known)."""
+    if values.dtype == np.int64:
+        return values
     raw = values.to_numpy(dtype=float, na_value=np.nan)
     whole = np.nan_to_num(raw, nan=0.0)
     if np.any(np.abs(whole - np.round(whole)) > 1e-6):

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from pandas.api.extensions import ExtensionArray
 
 from gridgis.errors import GridGISError
 
@@ -81,34 +82,37 @@ class Block:
     Attributes
     ----------
     columns
-        One row per site (positions 0..n-1), the computed columns only.
+        Computed column name -> its values (a pandas array), one per site in
+        the order computed.
     lines
         Cost lines; ``site_index`` holds the site's position in `columns`.
     starts, stops
         Each site's lines are ``lines.iloc[starts[k]:stops[k]]``.
     """
 
-    columns: pd.DataFrame
+    columns: dict[str, ExtensionArray]
     lines: pd.DataFrame
     starts: NDArray[np.intp]
     stops: NDArray[np.intp]
 
     @classmethod
-    def from_frames(cls, columns: pd.DataFrame, lines: pd.DataFrame) -> Block:
-        """A block from computed columns and their lines (lines grouped by site, in order)."""
+    def from_frames(cls, columns: Mapping[str, pd.Series], lines: pd.DataFrame) -> Block:
+        """A block from computed columns (one entry per site) and their lines (in site order)."""
+        arrays = {name: values.array for name, values in columns.items()}
+        n = len(next(iter(arrays.values()))) if arrays else 0
         pos = lines["site_index"].to_numpy()
         if len(pos) and np.any(np.diff(pos) < 0):
             raise GridGISError("cost lines must list the sites in their order")
-        sites = np.arange(len(columns))
+        sites = np.arange(n)
         starts = np.searchsorted(pos, sites, side="left")
         stops = np.searchsorted(pos, sites, side="right")
-        return cls(columns.reset_index(drop=True), lines, starts, stops)
+        return cls(arrays, lines, starts, stops)
 
     @classmethod
     def empty_for_doctest(cls, n: int) -> Block:
-        """A block of `n` sites without columns or lines (for examples)."""
+        """A block of `n` sites with one column and no lines (for examples)."""
         lines = pd.DataFrame({"site_index": pd.Series([], dtype=np.int64)})
-        return cls.from_frames(pd.DataFrame(index=pd.RangeIndex(n)), lines)
+        return cls.from_frames({"x": pd.Series(np.zeros(n))}, lines)
 
 
 Entry = tuple[Block, int]
@@ -171,11 +175,14 @@ class SiteMemo:
                 self._entries.popitem(last=False)
 
 
-def assemble(entries: Sequence[Entry], index: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The computed columns (on `index`) and cost lines of `entries`, in their order.
+def assemble(
+    entries: Sequence[Entry], index: pd.Index
+) -> tuple[dict[str, pd.Series], pd.DataFrame]:
+    """The computed columns (Series on `index`) and cost lines of `entries`, in their order.
 
-    Rows from one block keep that block's dtypes; the lines' ``site_index``
-    becomes the label in `index` of the site they belong to.
+    Values are copies (the memo's arrays are never handed out); rows from
+    several blocks are concatenated column by column. The lines'
+    ``site_index`` becomes the label in `index` of the site they belong to.
     """
     blocks: dict[int, Block] = {}
     rows: dict[int, list[int]] = {}
@@ -184,24 +191,31 @@ def assemble(entries: Sequence[Entry], index: pd.Index) -> tuple[pd.DataFrame, p
         blocks.setdefault(id(block), block)
         rows.setdefault(id(block), []).append(row)
         wanted.setdefault(id(block), []).append(k)
-    column_parts, line_parts, order, line_owner = [], [], [], []
+    column_parts: list[dict[str, ExtensionArray]] = []
+    line_parts, order, line_owner = [], [], []
     for key, block in blocks.items():
         take = np.asarray(rows[key], dtype=np.intp)
-        column_parts.append(block.columns.take(take))
+        column_parts.append({c: v.take(take) for c, v in block.columns.items()})
         order.extend(wanted[key])
         spans = [np.arange(block.starts[r], block.stops[r]) for r in take]
         line_parts.append(block.lines.take(np.concatenate(spans) if spans else take[:0]))
         for k, span in zip(wanted[key], spans, strict=True):
             line_owner.extend([k] * len(span))
-    if len(column_parts) == 1 and order == list(range(len(entries))):
-        columns, lines = column_parts[0], line_parts[0]
+    if len(column_parts) == 1:  # rows of one block come out in the order asked
+        columns = {c: pd.Series(v, index=index, name=c) for c, v in column_parts[0].items()}
+        lines = line_parts[0]
     else:
         back = np.argsort(np.asarray(order, dtype=np.intp), kind="stable")
-        columns = pd.concat(column_parts, ignore_index=True).take(back)
+        columns = {
+            c: pd.concat([pd.Series(part[c]) for part in column_parts], ignore_index=True)
+            .take(back)
+            .set_axis(index)
+            .rename(c)
+            for c in column_parts[0]
+        }
         lines = pd.concat(line_parts, ignore_index=True)
         lines = lines.take(np.argsort(np.asarray(line_owner, dtype=np.intp), kind="stable"))
         line_owner = sorted(line_owner)
-    columns.index = index
     lines = lines.reset_index(drop=True)
     owner = np.asarray(line_owner, dtype=np.intp)
     lines["site_index"] = index.take(owner) if len(owner) else index[:0]

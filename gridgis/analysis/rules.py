@@ -41,7 +41,6 @@ False
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -51,6 +50,16 @@ import shapely
 from geopandas.array import GeometryArray
 from numpy.typing import ArrayLike, NDArray
 
+from gridgis.analysis.check_records import (
+    CHECK_KEYS,
+    OK_OF_STATUS,
+    REASONS,
+    STATUSES,
+    check_summary,
+)
+from gridgis.analysis.check_records import (
+    check_record as _rec,
+)
 from gridgis.core.crs import require_metric
 from gridgis.core.settings import Settings, SiteType, Sourced
 from gridgis.errors import GridGISError
@@ -87,49 +96,8 @@ AREA_TOLERANCE_M2 = 0.05
 _LENGTH_TOLERANCE_M = 0.01
 _MIC_TOLERANCE_M = 0.001
 
-STATUSES = ("pass", "fail", "not_checked")
-"""A check's status; ``ok`` is True, False and None for them."""
-
-REASONS = (
-    "no_compound_layer",
-    "no_buildings_layer",
-    "no_paths_layer",
-    "no_spaces_layer",
-    "no_fire_lanes",
-    "unknown_site_type",
-    "no_geometry",
-    "not_applicable",
-    "none_near",
-)
-"""Why a check was not run (``not_checked``) or passed trivially (``pass``)."""
-
-CHECK_KEYS = (
-    "rule", "status", "ok", "severity", "measured", "needed", "unit", "ids", "reason", "params"
-)  # fmt: skip
-"""The keys of every check record, in order."""
-
 # one partial record per site (status, measured, ... without rule, ok, severity)
 _Outcome = list[dict[str, Any]]
-
-
-def _rec(
-    status: str,
-    measured: float | None = None,
-    needed: float | None = None,
-    unit: str | None = None,
-    ids: list[str] | None = None,
-    reason: str | None = None,
-    **params: Any,
-) -> dict[str, Any]:
-    return {
-        "status": status,
-        "measured": None if measured is None else round(float(measured), 3),
-        "needed": None if needed is None else round(float(needed), 3),
-        "unit": unit,
-        "ids": ids or [],
-        "reason": reason,
-        "params": {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()},
-    }
 
 
 def _geometry(layer: gpd.GeoDataFrame | None) -> GeometryArray | None:
@@ -585,35 +553,7 @@ def _assemble(
                 partial = _rec("not_checked", reason="no_geometry")
             status = partial["status"]
             out[k].append(
-                {"rule": rule, "status": status, "ok": _OK[status], "severity": severity} | partial
+                {"rule": rule, "status": status, "ok": OK_OF_STATUS[status], "severity": severity}
+                | partial
             )
     return out
-
-
-_OK: dict[str, bool | None] = {"pass": True, "fail": False, "not_checked": None}
-
-
-def check_summary(checks: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Counts of a site's (or a plan's) checks by status, and whether all is clear.
-
-    ``all_clear`` is True only when there is at least one check and every
-    check ran and passed: a check not run is never counted as passed.
-
-    Examples
-    --------
-    >>> check_summary([{"status": "pass"}, {"status": "not_checked"}])
-    {'passed': 1, 'failed': 0, 'not_checked': 1, 'all_clear': False}
-    """
-    counts = {"pass": 0, "fail": 0, "not_checked": 0}
-    for check in checks:
-        status = check["status"]
-        if status not in counts:
-            raise GridGISError(f"check status must be one of {STATUSES}, got {status!r}")
-        counts[status] += 1
-    total = sum(counts.values())
-    return {
-        "passed": counts["pass"],
-        "failed": counts["fail"],
-        "not_checked": counts["not_checked"],
-        "all_clear": total > 0 and counts["pass"] == total,
-    }
