@@ -35,6 +35,7 @@ from gridgis.analysis.engine import SiteAnalysis
 from gridgis.analysis.households import resolve_households
 from gridgis.core.project import Project
 from gridgis.errors import GridGISError
+from gridgis.report.checks import check_message
 from gridgis.report.i18n import t, t_or
 from gridgis.report.map.view import (
     _BUILDING_STYLE,
@@ -227,12 +228,11 @@ def _unit(unit: str, lang: str) -> str:
 
 
 def _check_lines(props: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
-    key = "message_zh" if lang == "zh" else "message"
     return [
-        (row.letter, c.get(key) or c["message"])
+        (row.letter, check_message(c, lang))
         for row in props.itertuples()
         for c in row.checks
-        if not c["ok"]
+        if c["ok"] is False
     ]
 
 
