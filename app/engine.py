@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import geopandas as gpd
 
 from app import workspace
-from gridgis.analysis.engine import PreparedProject, SiteAnalysis, analyze_sites, prepare
+from gridgis.analysis.engine import PreparedProject, SiteAnalysis, prepare
 from gridgis.analysis.households import resolve_households
 from gridgis.core.crs import WGS84
 from gridgis.core.io import as_geojson_stores
@@ -47,8 +47,7 @@ def _prepared(path: str, stamp: workspace.Stamp) -> PreparedProject:
 
 
 def _analyze(path: str, stamp: workspace.Stamp, sites: gpd.GeoDataFrame) -> SiteAnalysis:
-    prepared = _prepared(path, stamp)
-    return analyze_sites(prepared.project, sites, prepared=prepared)
+    return _prepared(path, stamp).analyze(sites)
 
 
 def prepared(path: Path | str) -> PreparedProject:

@@ -7,25 +7,33 @@ they touch no session state.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
 from gridgis.analysis.engine import SiteAnalysis
 from gridgis.core.io import to_geojson
 from gridgis.core.project import Project, open_project, save_project
-from gridgis.report.xlsx import write_xlsx
+from gridgis.report.checks import with_messages
+from gridgis.report.xlsx import budget_sheets, write_xlsx
 
 
-def site_plan_geojson(analysis: SiteAnalysis) -> bytes:
-    """The site plan as RFC 7946 GeoJSON: one Feature per site with its metrics."""
-    return to_geojson(analysis.features()).encode("utf-8")
+def site_plan_geojson(analysis: SiteAnalysis, lang: str = "zh") -> bytes:
+    """The site plan as RFC 7946 GeoJSON: one Feature per site with its metrics.
+
+    The file ``gridgis analyze --lang LANG -o OUT.geojson`` writes: each
+    check record with its ``message`` in `lang`.
+    """
+    worded = analysis.sites["checks"].map(lambda checks: with_messages(checks, lang))
+    shown = dataclasses.replace(analysis, sites=analysis.sites.assign(checks=worded))
+    return to_geojson(shown.features()).encode("utf-8")
 
 
-def budget_xlsx(analysis: SiteAnalysis) -> bytes:
-    """The budget workbook: sites, cost line items, funding."""
+def budget_xlsx(analysis: SiteAnalysis, lang: str = "zh") -> bytes:
+    """The budget workbook: sites, cost line items, funding (headers in `lang`)."""
     with tempfile.TemporaryDirectory(prefix="gridgis-xlsx-") as tmp:
         target = Path(tmp) / "budget.xlsx"
-        write_xlsx(analysis.budget_sheets(), target)
+        write_xlsx(budget_sheets(analysis, lang=lang), target)
         return target.read_bytes()
 
 

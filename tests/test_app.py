@@ -181,6 +181,24 @@ def test_failed_rules_are_listed_in_red_with_the_measured_value(workspace):
     assert any("Shed setback" in e and "needs 6.0 m" in e for e in errors), errors
 
 
+def test_without_paths_the_fire_lane_check_is_not_checked_and_there_is_no_all_clear(workspace):
+    workspace.mkdir()
+    shutil.copytree(DATA / "dongsi180", workspace / "no_paths",
+                    ignore=shutil.ignore_patterns("paths.*"))  # fmt: skip
+    at = _ok(_app("en", project="no_paths").run())
+    _select(at, "Selected site").set_value("SITE3").run()  # passes every check that ran
+    grey = [m.value.replace("\\", "") for m in _ok(at).markdown if ":gray[" in m.value]
+    assert len(grey) == 1 and "1 not checked" in grey[0], grey
+    assert "Fire lane kept clear" in grey[0] and "no paths layer: fire lanes not checked" in grey[0]
+    assert not at.error
+    assert all("Every check passed" not in s.value for s in at.success)
+    # with the paths layer every check runs: the same site gets the all-clear
+    at = _ok(_app("en").run())
+    _select(at, "Selected site").set_value("SITE3").run()
+    assert any("Every check passed" in s.value for s in _ok(at).success)
+    assert not [m.value for m in at.markdown if ":gray[" in m.value]
+
+
 def test_drawn_on_gaode_tiles_is_stored_in_wgs84(workspace):
     at = _ok(_app().run())
     _select(at, "底图").set_value("gaode").run()
@@ -354,12 +372,11 @@ def test_exports_are_valid(workspace, tmp_path):
     from openpyxl import load_workbook
 
     from app import exports
-    from gridgis.analysis.engine import analyze_sites
     from gridgis.core.project import open_project
 
     path = workspace / open_sample("dongsi180")
     _store(workspace).add(SHED, site_type="parking_shed", name="新车棚")
-    analysis = analyze_sites(open_project(path))
+    analysis = engine.analyze(path, sites_at(path))  # the data page's call
     data = json.loads(exports.site_plan_geojson(analysis))
     assert "crs" not in data
     names = [f["properties"]["name"] for f in data["features"]]
@@ -367,9 +384,11 @@ def test_exports_are_valid(workspace, tmp_path):
     for feature in data["features"]:
         ring = feature["geometry"]["coordinates"][0]
         assert shapely.LinearRing(ring).is_ccw  # RFC 7946: exterior rings counter-clockwise
-    (tmp_path / "b.xlsx").write_bytes(exports.budget_xlsx(analysis))
-    assert load_workbook(tmp_path / "b.xlsx").sheetnames == ["sites 点位", "cost items 造价明细",
-                                                             "funding 资金"]  # fmt: skip
+    (tmp_path / "b.xlsx").write_bytes(exports.budget_xlsx(analysis, "zh"))
+    zh = ["sites 点位", "cost items 造价明细", "funding 资金"]  # English first, then Chinese
+    assert load_workbook(tmp_path / "b.xlsx").sheetnames == zh
+    (tmp_path / "b.xlsx").write_bytes(exports.budget_xlsx(analysis, "en"))
+    assert load_workbook(tmp_path / "b.xlsx").sheetnames == ["sites", "cost items", "funding"]
     (tmp_path / "p.gpkg").write_bytes(exports.project_gpkg(path))
     whole = open_project(tmp_path / "p.gpkg")
     assert "S1" in set(whole.layers["sites"]["site_id"]) and len(whole.layers["buildings"]) == 4

@@ -10,6 +10,7 @@ view's own figures (`app.views.site_panel.site_figures` of the page's call,
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +23,9 @@ from shapely.affinity import translate
 from shapely.geometry import mapping
 from streamlit.testing.v1 import AppTest
 
-from app import engine, state
+from app import engine, exports, state
 from app.views.site_panel import site_figures
 from app.workspace import open_sample, sites_at
-from gridgis.core.store import SiteStore
 from gridgis.report.i18n import t
 
 from .conftest import REPO
@@ -53,11 +53,11 @@ def _map_page(project: str) -> AppTest:
     return _ok(at.run())
 
 
-def _cli_sites(path: Path, tmp_path: Path) -> dict[str, dict[str, Any]]:
-    """``gridgis analyze PATH -o OUT.geojson``: each site's properties by id."""
+def _cli_sites(path: Path, tmp_path: Path, lang: str = "en") -> dict[str, dict[str, Any]]:
+    """``gridgis analyze PATH --lang LANG -o OUT.geojson``: each site's properties by id."""
     out = tmp_path / f"{path.name}.analysis.geojson"
     proc = subprocess.run(
-        [sys.executable, "-m", "gridgis.cli", "analyze", str(path), "-o", str(out)],
+        [sys.executable, "-m", "gridgis.cli", "analyze", str(path), "--lang", lang, "-o", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -126,6 +126,18 @@ def test_the_view_figures_equal_the_cli_to_the_last_digit(sample, workspace, tmp
         assert figures["households_adjacent"] == want["households_adjacent"]
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_the_data_page_geojson_export_is_the_cli_output(sample, lang, workspace, tmp_path):
+    name = open_sample(sample)
+    path = workspace / name
+    cli = _cli_sites(path, tmp_path, lang)
+    analysis = engine.analyze(path, sites_at(path))  # the data page's call
+    exported = json.loads(exports.site_plan_geojson(analysis, lang))
+    ours = {str(f["properties"]["site_id"]): f["properties"] for f in exported["features"]}
+    assert ours == cli
+
+
 def _outside(path: Path, gap_m: float) -> Any:
     """An 8 x 10 m box `gap_m` metres east of the compound, in EPSG:4326."""
     compound = gpd.read_file(path / "compound.geojson").to_crs(4544)
@@ -139,15 +151,16 @@ def _outside(path: Path, gap_m: float) -> Any:
     return gpd.GeoSeries([shed], crs=4544).to_crs(4326).iloc[0]
 
 
-def _draw_outside(workspace: Path, *, alone: bool) -> AppTest:
+def _draw_outside(workspace: Path, *, gap_m: float, alone: bool) -> AppTest:
     name = open_sample("dongsi180")
+    if alone:  # a copy without sites: the drawn site is then the only site of its batch
+        name = "no_sites"
+        shutil.copytree(workspace / "dongsi180", workspace / name,
+                        ignore=shutil.ignore_patterns("sites.*", "votes.*"))  # fmt: skip
     path = workspace / name
-    if alone:  # the drawn site is then the only site of its batch
-        store = SiteStore(path)
-        for sid in store.load()["site_id"]:
-            store.delete(str(sid))
     at = _map_page(name)
-    shed = _outside(path, 20.0)
+    assert len(sites_at(path)) == (0 if alone else 3)
+    shed = _outside(path, gap_m)
     at.session_state[state.MAP] = {
         "all_drawings": [{"type": "Feature", "properties": {}, "geometry": mapping(shed)}]
     }
@@ -159,16 +172,10 @@ def _inside_compound_failed(at: AppTest) -> bool:
     return any("**Inside the compound**" in e for e in errors)
 
 
-def test_a_site_20_m_outside_the_compound_fails_inside_compound_on_the_map_page(workspace):
-    at = _draw_outside(workspace, alone=False)
-    assert at.session_state[state.SELECTED] == "S1"
-    assert _inside_compound_failed(at), [e.value for e in at.error]
-    assert not at.success or all("Every check passed" not in s.value for s in at.success)
-
-
-@pytest.mark.xfail(strict=True, reason="needs engine fix")
-def test_a_site_20_m_outside_the_compound_fails_when_alone_in_its_batch(workspace):
-    at = _draw_outside(workspace, alone=True)
+@pytest.mark.parametrize("alone", [False, True], ids=["with_the_plan", "alone"])
+@pytest.mark.parametrize("gap_m", [20.0, 100.0, 1_500_000.0])
+def test_a_site_outside_the_compound_fails_inside_compound_on_the_map_page(workspace, gap_m, alone):
+    at = _draw_outside(workspace, gap_m=gap_m, alone=alone)
     assert at.session_state[state.SELECTED] == "S1"
     assert _inside_compound_failed(at), [e.value for e in at.error]
     assert all("Every check passed" not in s.value for s in at.success)

@@ -59,7 +59,7 @@ cols = st.columns(3)
 if analysis is not None:
     cols[0].download_button(
         t("data.download_geojson", lang),
-        data=functools.partial(exports.site_plan_geojson, analysis),
+        data=functools.partial(exports.site_plan_geojson, analysis, lang),
         file_name=f"{stem}-sites.geojson",
         mime="application/geo+json",
         icon=":material/download:",
@@ -68,7 +68,7 @@ if analysis is not None:
     )
     cols[1].download_button(
         t("data.download_xlsx", lang),
-        data=functools.partial(exports.budget_xlsx, analysis),
+        data=functools.partial(exports.budget_xlsx, analysis, lang),
         file_name=f"{stem}-budget.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",

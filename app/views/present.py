@@ -14,10 +14,11 @@ import pandas as pd
 
 from app import engine, workspace
 from app.context import Context, site_title, type_label, unit_label
-from app.views.checks import by_status, check_message
+from app.views.checks import by_status
 from gridgis.analysis.funding import split_funding, split_plan_funding
 from gridgis.core.project import Project
 from gridgis.core.settings import Settings
+from gridgis.report.checks import check_message
 from gridgis.report.i18n import t
 from gridgis.report.map.style import escape_html
 from gridgis.report.map.view import project_map
