@@ -63,10 +63,10 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
-from gridgis.analysis.households import resolve_households
 from gridgis.analysis.metrics import geometry_metrics
 from gridgis.analysis.stalls.layout import stall_counts
 from gridgis.core.project import Project
+from gridgis.core.schema import resolve_households
 from gridgis.core.settings import Settings
 from gridgis.errors import GridGISError
 

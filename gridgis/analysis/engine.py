@@ -31,12 +31,12 @@ import shapely
 from gridgis.analysis.capacity import site_capacity
 from gridgis.analysis.cost import cost_lines, site_costs
 from gridgis.analysis.funding import FUNDING_COLUMNS, split_funding, split_plan_funding
-from gridgis.analysis.households import adjacent_households, resolve_households, served_households
+from gridgis.analysis.households import adjacent_households, served_households
 from gridgis.analysis.metrics import context, geometry_metrics
 from gridgis.analysis.network import PathNetwork, build_network
 from gridgis.analysis.rules import check_sites, site_type_values
 from gridgis.core.project import Project
-from gridgis.core.schema import errors_only, validate_layer
+from gridgis.core.schema import errors_only, resolve_households, validate_layer
 from gridgis.core.settings import Settings
 from gridgis.errors import ValidationError
 

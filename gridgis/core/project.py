@@ -28,10 +28,14 @@ import geopandas as gpd
 import pandas as pd
 import pyproj
 
-from gridgis.analysis.households import resolve_households
 from gridgis.core import io
 from gridgis.core.crs import local_metric_crs
-from gridgis.core.schema import LAYER_NAMES, check_layers, restore_shapefile_names
+from gridgis.core.schema import (
+    LAYER_NAMES,
+    check_layers,
+    resolve_households,
+    restore_shapefile_names,
+)
 from gridgis.core.settings import Settings, default_settings, load_settings, settings_from_toml
 from gridgis.core.settings import settings_to_toml as _settings_to_toml
 from gridgis.errors import Problem, ProjectError, ReadError

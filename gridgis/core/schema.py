@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from geopandas.array import GeometryArray
+from numpy.typing import NDArray
 
 from gridgis.core.crs import WGS84
 from gridgis.errors import GridGISError, Problem, ValidationError
@@ -42,7 +43,9 @@ __all__ = [
     "check_layers",
     "errors_only",
     "guess_layer_name",
+    "household_counts",
     "repair_geometries",
+    "resolve_households",
     "restore_shapefile_names",
     "validate_layer",
     "validate_layers",
@@ -168,6 +171,67 @@ SCHEMAS: dict[str, LayerSchema] = {
 }  # fmt: skip
 LAYER_NAMES: tuple[str, ...] = tuple(SCHEMAS)
 REQUIRED_LAYERS: tuple[str, ...] = ("compound", "buildings")
+
+
+def _numeric(frame: pd.DataFrame, column: str) -> NDArray[np.float64]:
+    """`column` as floats, NaN where missing or not a number."""
+    if column not in frame:
+        return np.full(len(frame), np.nan)
+    values = frame[column]
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biuf":
+        return values.to_numpy(dtype=float)  # numpy: pd.to_numeric costs ~10x more
+    return pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+
+
+def household_counts(
+    buildings: pd.DataFrame, *, per_floor: float
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Each building's households (NaN when unknown) and whether they were derived.
+
+    The array form of `resolve_households`, by position, for the analysis hot paths.
+    ``households`` is data; only where it is missing it is derived as units x floors x
+    `per_floor`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> b = pd.DataFrame({"households": [28, None], "units": [1, 2], "floors": [7, 6]})
+    >>> households, derived = household_counts(b, per_floor=2)
+    >>> households.tolist(), derived.tolist()
+    ([28.0, 24.0], [False, True])
+    """
+    given = _numeric(buildings, "households")
+    fallback = _numeric(buildings, "units") * _numeric(buildings, "floors") * per_floor
+    derived = np.isnan(given) & ~np.isnan(fallback)
+    return np.where(derived, fallback, given), derived
+
+
+def resolve_households(buildings: pd.DataFrame, *, per_floor: float) -> pd.DataFrame:
+    """Return each building's households and whether they were derived.
+
+    Parameters
+    ----------
+    buildings
+        The buildings layer (``households``; optionally ``units``, ``floors``).
+    per_floor
+        Households per floor per unit, used only where ``households`` is missing.
+
+    Returns
+    -------
+    DataFrame
+        Index of `buildings`; ``households`` (float, NaN when unknown) and
+        ``derived`` (bool).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> b = pd.DataFrame({"households": [28, None, None], "units": [1, 2, None],
+    ...                   "floors": [7, 6, None]})
+    >>> resolve_households(b, per_floor=2).to_dict("list")
+    {'households': [28.0, 24.0, nan], 'derived': [False, True, False]}
+    """
+    households, derived = household_counts(buildings, per_floor=per_floor)
+    return pd.DataFrame({"households": households, "derived": derived}, index=buildings.index)
 
 
 def _labeller(df: pd.DataFrame, id_field: str | None) -> Callable[[int], str]:
