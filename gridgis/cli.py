@@ -21,13 +21,8 @@ from gridgis.analysis.engine import analyze_sites
 from gridgis.core import io
 from gridgis.core.crs import DATUMS, convert_gdf
 from gridgis.core.project import open_project, read_project_layer
-from gridgis.core.schema import (
-    LAYER_NAMES,
-    errors_only,
-    guess_layer_name,
-    repair_geometries,
-    validate_layer,
-)
+from gridgis.core.schema import LAYER_NAMES, guess_layer_name
+from gridgis.core.validate import errors_only, repair_geometries, validate_layer
 from gridgis.errors import GridGISError, Problem, ValidationError
 from gridgis.meeting.tally import MATTERS, format_tally, tally
 from gridgis.report.xlsx import write_xlsx

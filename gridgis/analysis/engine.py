@@ -36,8 +36,9 @@ from gridgis.analysis.metrics import context, geometry_metrics
 from gridgis.analysis.network import PathNetwork, build_network
 from gridgis.analysis.rules import check_sites, site_type_values
 from gridgis.core.project import Project
-from gridgis.core.schema import errors_only, resolve_households, validate_layer
+from gridgis.core.schema import resolve_households
 from gridgis.core.settings import Settings
+from gridgis.core.validate import errors_only, validate_layer
 from gridgis.errors import ValidationError
 
 __all__ = ["CONTRACT_PROPERTIES", "PreparedProject", "SiteAnalysis", "analyze_sites", "prepare"]
