@@ -10,7 +10,7 @@ GIS libraries until a name is used):
 `prepare`          a project prepared for analysis (`gridgis.analysis.engine`)
 `analyze_sites`    the numbers and checks of sites (`gridgis.analysis.engine`)
 `find_corners`     suggest golden corners for sites (`gridgis.analysis.corners`)
-`layout_site`      the stall layout of a shed (`gridgis.analysis.stalls.layout`)
+`layout_site`      the stall layout of a shed (`gridgis.analysis.stalls.site`)
 `tally`            tally the owners' vote on sites (`gridgis.meeting.tally`)
 =================  =========================================================
 
@@ -36,7 +36,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ imports them
     from gridgis.analysis.corners import find_corners
     from gridgis.analysis.engine import analyze_sites, prepare
-    from gridgis.analysis.stalls.layout import layout_site
+    from gridgis.analysis.stalls.site import layout_site
     from gridgis.core.io import read_layer
     from gridgis.core.project import open_project, save_project
     from gridgis.meeting.tally import tally
@@ -49,7 +49,7 @@ _HOMES: dict[str, str] = {
     "prepare": "gridgis.analysis.engine",
     "analyze_sites": "gridgis.analysis.engine",
     "find_corners": "gridgis.analysis.corners",
-    "layout_site": "gridgis.analysis.stalls.layout",
+    "layout_site": "gridgis.analysis.stalls.site",
     "tally": "gridgis.meeting.tally",
 }
 

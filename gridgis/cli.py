@@ -267,7 +267,7 @@ def _cmd_corners(args: argparse.Namespace) -> int:
 
 
 def _cmd_layout(args: argparse.Namespace) -> int:
-    from gridgis.analysis.stalls.layout import layout_site
+    from gridgis.analysis.stalls.site import layout_site
 
     project = open_project(args.project)
     stalls = layout_site(project, args.site, aisle_m=args.aisle)

@@ -20,7 +20,7 @@ PUBLIC = {
     "prepare": "gridgis.analysis.engine",
     "analyze_sites": "gridgis.analysis.engine",
     "find_corners": "gridgis.analysis.corners",
-    "layout_site": "gridgis.analysis.stalls.layout",
+    "layout_site": "gridgis.analysis.stalls.site",
     "tally": "gridgis.meeting.tally",
 }
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from gridgis.analysis.stalls.layout import _stall_arrays, charging
+from gridgis.analysis.stalls.layout import charging, stall_arrays
 from gridgis.core.settings import Settings
 from gridgis.errors import GridGISError, SettingsError
 
@@ -164,7 +164,7 @@ def site_capacity(
         units[at] = st.capacity_unit
         if st.capacity_rule == "bike_stalls":
             has = at & (area > 0)
-            capacity[has], blocks[has], _ = _stall_arrays(geoms[has], settings=settings)
+            capacity[has], blocks[has], _ = stall_arrays(geoms[has], settings=settings)
             ports[at], circuits[at] = charging(capacity[at], settings=settings)
         else:
             apc = _positive(st.area_per_capacity_m2.value, f"site_types.{key}.area_per_capacity_m2")
