@@ -19,7 +19,7 @@ import pandas as pd
 from geopandas.array import GeometryArray
 from numpy.typing import NDArray
 
-from gridgis.analysis.network import PathNetwork, _pairs, build_network
+from gridgis.analysis.network import PathNetwork, build_network, pair_arrays
 from gridgis.core.crs import require_metric
 from gridgis.core.schema import household_counts, resolve_households
 from gridgis.errors import GridGISError
@@ -161,7 +161,9 @@ def served_households(
         network = build_network(paths)
         network = network if len(network) else None
     sites_g = np.asarray(site_geoms, dtype=object)
-    pairs = _pairs(sites_g, np.asarray(building_geoms, dtype=object), radius, network, site_geoms)
+    pairs = pair_arrays(
+        sites_g, np.asarray(building_geoms, dtype=object), radius, network, site_geoms
+    )
     n = len(sites_g)
     if network is None:
         method = np.full(n, "straight_line", dtype=object)
@@ -218,7 +220,7 @@ def adjacent_households(
     ids = _building_ids(buildings)
     households, _ = household_counts(buildings, per_floor=per_floor)
     sites_g = np.asarray(site_geoms, dtype=object)
-    pairs = _pairs(sites_g, np.asarray(building_geoms, dtype=object), reach, None, site_geoms)
+    pairs = pair_arrays(sites_g, np.asarray(building_geoms, dtype=object), reach, None, site_geoms)
     within = pairs["within"]
     total, listed, unknown = _summarise(
         len(sites_g), pairs["source"][within], pairs["target"][within], households, ids
