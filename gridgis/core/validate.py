@@ -208,13 +208,13 @@ def _check_fields(
     if schema.id_field and schema.id_field in df.columns:
         column = df[schema.id_field]
         first_row: dict[str, int] = {}
-        for pos, key in enumerate(_stripped(column, column.to_numpy(dtype=object))):
+        for row, key in enumerate(_stripped(column, column.to_numpy(dtype=object))):
             if key is None:
                 continue
-            first = first_row.setdefault(key, pos)
-            if first != pos:
+            first = first_row.setdefault(key, row)
+            if first != row:
                 add(
-                    pos,
+                    row,
                     schema.id_field,
                     f"duplicate id {_rep(key)} (also row {first + 1})",
                     f"give each feature its own {schema.id_field}",

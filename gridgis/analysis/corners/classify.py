@@ -192,8 +192,9 @@ def reach_households(
     keep = (dist <= reach) & ~np.isnan(hh[tgt])
     src, tgt, dist = src[keep], tgt[keep], dist[keep]
     weight = np.clip(1.0 - dist / max(reach, 1e-9), 0.0, 1.0)
-    plain = np.bincount(src, weights=hh[tgt], minlength=n)
-    close = np.bincount(src, weights=hh[tgt] * weight, minlength=n)
+    # weighted counts are floats (numpy's stubs type every bincount as ints)
+    plain = np.asarray(np.bincount(src, weights=hh[tgt], minlength=n), dtype=float)
+    close = np.asarray(np.bincount(src, weights=hh[tgt] * weight, minlength=n), dtype=float)
     return plain, close
 
 

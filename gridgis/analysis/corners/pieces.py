@@ -247,7 +247,7 @@ def merge_small(
     if not len(i):
         return faces, owner
     pair, inverse = np.unique(np.column_stack([i, j]), axis=0, return_inverse=True)
-    total = np.bincount(inverse.ravel(), weights=w)
+    total = np.asarray(np.bincount(inverse.ravel(), weights=w), dtype=float)  # typed as ints
     score = total + np.where(small[pair[:, 1]], 0.0, 1e9)
     best = first_per_group(pair[:, 0], score)
     parent = np.arange(n)

@@ -556,8 +556,10 @@ def stall_arrays(
     if not present.any():  # nothing to lay out: the rules are not even read
         return count, blocks, present
     ru = stall_rules(settings, aisle_m)
-    _, along, across, rects = _edge_frames(np.where(present, g, None))
-    rect = present & _rectangular(np.where(present, g, None), rects)
+    shown = g.copy()
+    shown[~present] = None
+    _, along, across, rects = _edge_frames(shown)
+    rect = present & _rectangular(shown, rects)
     if rect.any():
         count[rect], blocks[rect], _ = rectangle_arrays(along[rect], across[rect], ru)
     for pos in np.flatnonzero(present & ~rect):

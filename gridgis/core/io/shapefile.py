@@ -18,6 +18,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from types import FrameType
 
 from gridgis.errors import ReadError
 
@@ -42,7 +43,8 @@ _INTERNAL_DIR = os.path.dirname(os.path.abspath(__file__))
 
 def warn_caller(message: str) -> None:
     """Warn, pointing at the first caller outside `gridgis.core.io`."""
-    level, frame = 1, sys._getframe(0)
+    level = 1
+    frame: FrameType | None = sys._getframe(0)
     while frame is not None and os.path.dirname(frame.f_code.co_filename) == _INTERNAL_DIR:
         level, frame = level + 1, frame.f_back
     warnings.warn(message, stacklevel=level)
