@@ -33,10 +33,10 @@ import streamlit as st
 
 from app import mapwidget, state
 from gridgis.analysis.engine import PreparedProject, SiteAnalysis, analyze_sites, prepare
-from gridgis.analysis.households import resolve_households
 from gridgis.core.crs import WGS84
 from gridgis.core.io import as_geojson_stores
 from gridgis.core.project import Project, open_project
+from gridgis.core.schema import resolve_households
 from gridgis.core.settings import Settings, default_settings
 from gridgis.core.store import SiteStore
 from gridgis.errors import GridGISError

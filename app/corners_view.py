@@ -20,7 +20,7 @@ import pandas as pd
 
 from app import common
 from gridgis.analysis.corners import compare_spaces, find_corners
-from gridgis.analysis.stalls.layout import layout_site
+from gridgis.analysis.stalls.site import layout_site
 from gridgis.core.crs import convert_gdf
 from gridgis.core.project import Project
 from gridgis.report.i18n import t
