@@ -20,10 +20,10 @@ import geopandas as gpd
 
 from app import workspace
 from gridgis.analysis.engine import PreparedProject, SiteAnalysis, prepare
-from gridgis.analysis.households import resolve_households
 from gridgis.core.crs import WGS84
 from gridgis.core.io import as_geojson_stores
 from gridgis.core.project import Project
+from gridgis.core.schema import resolve_households
 
 __all__ = ["analyze", "households_of", "in_analysis_thread", "prefetch", "prepared"]
 

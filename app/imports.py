@@ -19,13 +19,9 @@ import streamlit as st
 from app import sidebar, state, workspace
 from gridgis.core.io import list_layers, read_layer
 from gridgis.core.project import SETTINGS_TABLE, Project, read_project_layer, save_project
-from gridgis.core.schema import (
-    LAYER_NAMES,
-    guess_layer_name,
-    restore_shapefile_names,
-    validate_layers,
-)
+from gridgis.core.schema import LAYER_NAMES, guess_layer_name, restore_shapefile_names
 from gridgis.core.settings import Settings, default_settings, settings_from_toml
+from gridgis.core.validate import validate_layers
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t
 

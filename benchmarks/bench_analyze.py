@@ -24,8 +24,8 @@ import time
 import numpy as np
 
 from gridgis.analysis.engine import analyze_sites
-from gridgis.analysis.households import resolve_households
 from gridgis.core.project import Project
+from gridgis.core.schema import resolve_households
 
 try:
     from synthetic import synthetic_district

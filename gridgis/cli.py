@@ -22,13 +22,8 @@ from gridgis.analysis.engine import prepare
 from gridgis.core import io
 from gridgis.core.crs import DATUMS, convert_gdf
 from gridgis.core.project import open_project, read_project_layer
-from gridgis.core.schema import (
-    LAYER_NAMES,
-    errors_only,
-    guess_layer_name,
-    repair_geometries,
-    validate_layer,
-)
+from gridgis.core.schema import LAYER_NAMES, guess_layer_name
+from gridgis.core.validate import errors_only, repair_geometries, validate_layer
 from gridgis.errors import GridGISError, Problem, ValidationError
 from gridgis.meeting.tally import MATTERS, format_tally, tally
 from gridgis.report.checks import check_message, with_messages
@@ -282,7 +277,7 @@ def _cmd_corners(args: argparse.Namespace) -> int:
 
 
 def _cmd_layout(args: argparse.Namespace) -> int:
-    from gridgis.analysis.stalls.layout import layout_site
+    from gridgis.analysis.stalls.site import layout_site
 
     project = open_project(args.project)
     stalls = layout_site(project, args.site, aisle_m=args.aisle)

@@ -1,4 +1,13 @@
-"""Shared fixtures: a small synthetic compound in Chengdu, built in metres."""
+"""Shared fixtures (a small synthetic compound in Chengdu, built in metres) and test markers.
+
+Markers (registered in pyproject.toml, set here so no test file has to):
+
+- ``browser``: tests that drive Chromium: every test in ``tests/test_e2e_*.py`` and any
+  test whose code names ``chromium``. ``./dev test -m "not browser"`` is the fast loop.
+- ``slow``: the Streamlit AppTest pages (``tests/test_app*.py``, a second or so each) and
+  tests that start other processes (their code names ``subprocess`` or ``multiprocessing``:
+  kill, lock and console-script tests).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +19,30 @@ import pytest
 from shapely import LineString, box
 
 REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
 DATA = REPO / "data"
 BAD = Path(__file__).parent / "data" / "bad"
 METRIC = "EPSG:4544"  # CGCS2000 3-degree GK CM 105E (Chengdu)
 ORIGIN = (401000.0, 3394000.0)  # about lon 103.97, lat 30.67
+
+
+def _names(item: pytest.Item) -> set[str]:
+    """The global and attribute names the test function's code uses, lower-cased."""
+    code = getattr(getattr(item, "function", None), "__code__", None)
+    return {name.lower() for name in code.co_names} if code is not None else set()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the browser and the slow tests (see the module docstring)."""
+    for item in items:
+        path = Path(str(item.path))
+        if path.parent != TESTS:
+            continue  # the doctests of gridgis/ are neither
+        names = _names(item)
+        if path.name.startswith("test_e2e_") or "chromium" in names:
+            item.add_marker(pytest.mark.browser)
+        elif path.name.startswith("test_app") or names & {"subprocess", "multiprocessing"}:
+            item.add_marker(pytest.mark.slow)
 
 
 def _frame(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:

@@ -4,14 +4,8 @@ import pytest
 import shapely
 from shapely import Point, Polygon
 
-from gridgis.core.schema import (
-    LAYER_NAMES,
-    REQUIRED_LAYERS,
-    check_layers,
-    repair_geometries,
-    validate_layer,
-    validate_layers,
-)
+from gridgis.core.schema import LAYER_NAMES, REQUIRED_LAYERS
+from gridgis.core.validate import check_layers, repair_geometries, validate_layer, validate_layers
 from gridgis.errors import GridGISError, ValidationError
 
 

@@ -15,11 +15,11 @@ from shapely import Polygon, affinity, box, union_all
 
 from gridgis.analysis.stalls.layout import (
     TOLERANCE_M,
-    layout_site,
     layout_stalls,
     rectangle_stalls,
     stall_counts,
 )
+from gridgis.analysis.stalls.site import layout_site
 from gridgis.cli import main
 from gridgis.core.project import open_project
 from gridgis.core.settings import default_settings, settings_from_toml

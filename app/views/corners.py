@@ -22,7 +22,7 @@ import pandas as pd
 from app import engine, workspace
 from app.context import Context
 from gridgis.analysis.corners import compare_spaces, find_corners
-from gridgis.analysis.stalls.layout import layout_site
+from gridgis.analysis.stalls.site import layout_site
 from gridgis.core.crs import convert_gdf
 from gridgis.core.project import Project
 from gridgis.report.i18n import t, t_or

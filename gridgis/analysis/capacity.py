@@ -24,11 +24,18 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from gridgis.analysis.stalls.layout import _stall_arrays, charging
+from gridgis.analysis.stalls.layout import charging, stall_arrays
 from gridgis.core.settings import Settings
 from gridgis.errors import GridGISError, SettingsError
 
-__all__ = ["check_metrics_index", "site_capacity", "site_ids", "site_types"]
+__all__ = [
+    "check_metrics_index",
+    "site_capacity",
+    "site_id_array",
+    "site_ids",
+    "site_type_array",
+    "site_types",
+]
 
 _F = NDArray[np.float64]
 
@@ -41,7 +48,7 @@ def site_ids(sites: pd.DataFrame) -> pd.Series:
     return pd.Series(sites.index, index=sites.index).astype(str)
 
 
-def _site_id_array(sites: pd.DataFrame) -> NDArray[np.object_]:
+def site_id_array(sites: pd.DataFrame) -> NDArray[np.object_]:
     """`site_ids` as an object array; quick when every ``site_id`` is already text."""
     if "site_id" in sites:
         ids = sites["site_id"].to_numpy(dtype=object)
@@ -79,7 +86,7 @@ def site_types(sites: pd.DataFrame, *, settings: Settings) -> pd.Series:
     return types.astype(str)
 
 
-def _site_type_array(sites: pd.DataFrame, *, settings: Settings) -> NDArray[np.object_]:
+def site_type_array(sites: pd.DataFrame, *, settings: Settings) -> NDArray[np.object_]:
     """`site_types` as an object array (the vectorised metrics index with it)."""
     if "site_type" in sites:
         types = sites["site_type"].to_numpy(dtype=object)
@@ -149,7 +156,7 @@ def site_capacity(
     check_metrics_index(metrics, sites, "metrics")
     # object arrays rather than Series, and stall counts as arrays rather than a frame:
     # pandas' per-call overhead dominated for a few sites
-    types = _site_type_array(sites, settings=settings)
+    types = site_type_array(sites, settings=settings)
     n = len(sites)
     area = np.nan_to_num(metrics["area_m2"].to_numpy(dtype=float))
     geoms = np.asarray(sites.geometry.to_numpy(), dtype=object)
@@ -164,7 +171,7 @@ def site_capacity(
         units[at] = st.capacity_unit
         if st.capacity_rule == "bike_stalls":
             has = at & (area > 0)
-            capacity[has], blocks[has], _ = _stall_arrays(geoms[has], settings=settings)
+            capacity[has], blocks[has], _ = stall_arrays(geoms[has], settings=settings)
             ports[at], circuits[at] = charging(capacity[at], settings=settings)
         else:
             apc = _positive(st.area_per_capacity_m2.value, f"site_types.{key}.area_per_capacity_m2")

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from gridgis.analysis.capacity import _site_id_array, _site_type_array, check_metrics_index
+from gridgis.analysis.capacity import check_metrics_index, site_id_array, site_type_array
 from gridgis.core.settings import Settings
 from gridgis.errors import GridGISError
 
@@ -184,7 +184,7 @@ def cost_lines(
         raise GridGISError(f"sites must have a unique index for cost lines; repeated: {dup!r}")
     check_metrics_index(metrics, sites, "metrics")
     check_metrics_index(capacity, sites, "capacity")
-    types = _site_type_array(sites, settings=settings)
+    types = site_type_array(sites, settings=settings)
     items = _items(settings)
     # The lines are built by numpy indexing (line -> site, line -> item), not as one small
     # frame per item and type: pandas' per-frame overhead dominated for a few sites.
@@ -221,7 +221,7 @@ def cost_lines(
     amount_cents = (product + 50) // 100
     text = _text_columns(
         {
-            "site_id": _site_id_array(sites)[site],
+            "site_id": site_id_array(sites)[site],
             "item": items.name[item],
             "label_zh": items.label_zh[item],
             "label_en": items.label_en[item],

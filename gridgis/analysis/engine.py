@@ -34,14 +34,15 @@ import shapely
 from gridgis.analysis.capacity import site_capacity
 from gridgis.analysis.cost import cost_lines, site_costs
 from gridgis.analysis.funding import FUNDING_COLUMNS, split_funding, split_plan_funding
-from gridgis.analysis.households import adjacent_households, resolve_households, served_households
+from gridgis.analysis.households import adjacent_households, served_households
 from gridgis.analysis.memo import Block, SiteMemo, assemble, site_keys
 from gridgis.analysis.metrics import context, geometry_metrics
 from gridgis.analysis.network import PathNetwork, build_network
 from gridgis.analysis.rules import check_sites, check_summary, site_type_values
 from gridgis.core.project import Project
-from gridgis.core.schema import errors_only, validate_layer
+from gridgis.core.schema import resolve_households
 from gridgis.core.settings import Settings
+from gridgis.core.validate import errors_only, validate_layer
 from gridgis.errors import GridGISError, Problem, ValidationError
 
 __all__ = [

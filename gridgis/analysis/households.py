@@ -19,57 +19,14 @@ import pandas as pd
 from geopandas.array import GeometryArray
 from numpy.typing import NDArray
 
-from gridgis.analysis.network import PathNetwork, _pairs, build_network
+from gridgis.analysis.network import PathNetwork, build_network, pair_arrays
 from gridgis.core.crs import require_metric
+from gridgis.core.schema import household_counts, resolve_households
 from gridgis.errors import GridGISError
 
+# resolve_households lives in gridgis.core.schema (the layer contract derives households
+# from units x floors); it stays importable from here
 __all__ = ["adjacent_households", "resolve_households", "served_households"]
-
-
-def _numeric(frame: pd.DataFrame, column: str) -> NDArray[np.float64]:
-    """`column` as floats, NaN where missing or not a number."""
-    if column not in frame:
-        return np.full(len(frame), np.nan)
-    values = frame[column]
-    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biuf":
-        return values.to_numpy(dtype=float)  # numpy: pd.to_numeric costs ~10x more
-    return pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
-
-
-def _resolve(buildings: pd.DataFrame, per_floor: float) -> tuple[NDArray[np.float64], NDArray]:
-    """Households (NaN when unknown) and whether they were derived, positional."""
-    given = _numeric(buildings, "households")
-    fallback = _numeric(buildings, "units") * _numeric(buildings, "floors") * per_floor
-    derived = np.isnan(given) & ~np.isnan(fallback)
-    return np.where(derived, fallback, given), derived
-
-
-def resolve_households(buildings: pd.DataFrame, *, per_floor: float) -> pd.DataFrame:
-    """Return each building's households and whether they were derived.
-
-    Parameters
-    ----------
-    buildings
-        The buildings layer (``households``; optionally ``units``, ``floors``).
-    per_floor
-        Households per floor per unit, used only where ``households`` is missing.
-
-    Returns
-    -------
-    DataFrame
-        Index of `buildings`; ``households`` (float, NaN when unknown) and
-        ``derived`` (bool).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> b = pd.DataFrame({"households": [28, None, None], "units": [1, 2, None],
-    ...                   "floors": [7, 6, None]})
-    >>> resolve_households(b, per_floor=2).to_dict("list")
-    {'households': [28.0, 24.0, nan], 'derived': [False, True, False]}
-    """
-    households, derived = _resolve(buildings, per_floor)
-    return pd.DataFrame({"households": households, "derived": derived}, index=buildings.index)
 
 
 def _per_site(value: pd.Series | float, sites: pd.DataFrame, name: str) -> NDArray[np.float64]:
@@ -196,7 +153,7 @@ def served_households(
     require_metric({"sites": site_geoms, "buildings": building_geoms, "paths": paths})
     radius = _per_site(radius_m, sites, "radius_m")
     ids = _building_ids(buildings)
-    households, _ = _resolve(buildings, per_floor)
+    households, _ = household_counts(buildings, per_floor=per_floor)
     network = None
     if isinstance(paths, PathNetwork):
         network = paths if len(paths) else None
@@ -204,7 +161,9 @@ def served_households(
         network = build_network(paths)
         network = network if len(network) else None
     sites_g = np.asarray(site_geoms, dtype=object)
-    pairs = _pairs(sites_g, np.asarray(building_geoms, dtype=object), radius, network, site_geoms)
+    pairs = pair_arrays(
+        sites_g, np.asarray(building_geoms, dtype=object), radius, network, site_geoms
+    )
     n = len(sites_g)
     if network is None:
         method = np.full(n, "straight_line", dtype=object)
@@ -259,9 +218,9 @@ def adjacent_households(
     require_metric({"sites": site_geoms, "buildings": building_geoms})
     reach = _per_site(distance_m, sites, "distance_m")
     ids = _building_ids(buildings)
-    households, _ = _resolve(buildings, per_floor)
+    households, _ = household_counts(buildings, per_floor=per_floor)
     sites_g = np.asarray(site_geoms, dtype=object)
-    pairs = _pairs(sites_g, np.asarray(building_geoms, dtype=object), reach, None, site_geoms)
+    pairs = pair_arrays(sites_g, np.asarray(building_geoms, dtype=object), reach, None, site_geoms)
     within = pairs["within"]
     total, listed, unknown = _summarise(
         len(sites_g), pairs["source"][within], pairs["target"][within], households, ids

@@ -43,7 +43,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from gridgis.core.crs import require_metric
 from gridgis.errors import GridGISError
 
-__all__ = ["PathNetwork", "build_network", "pair_distances"]
+__all__ = ["PathNetwork", "build_network", "pair_arrays", "pair_distances"]
 
 _GRID_M = 0.001  # noding precision: coordinates closer than this are one node
 _MIN_WEIGHT = 1e-9  # scipy drops zero-weight edges; keep them as (almost) zero
@@ -315,7 +315,7 @@ def _geometry_array(layer: gpd.GeoDataFrame | gpd.GeoSeries) -> GeometryArray:
     return layer.geometry.array
 
 
-def _pairs(
+def pair_arrays(
     src: NDArray[np.object_],
     dst: NDArray[np.object_],
     reach: NDArray[np.float64],
@@ -407,4 +407,4 @@ def pair_distances(
     require_metric({"sources": src_array, "targets": dst_array})
     src, dst = np.asarray(src_array, dtype=object), np.asarray(dst_array, dtype=object)
     reach = _reach(max_distance_m, len(src))
-    return pd.DataFrame(_pairs(src, dst, reach, network, src_array))
+    return pd.DataFrame(pair_arrays(src, dst, reach, network, src_array))

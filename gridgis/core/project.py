@@ -28,12 +28,12 @@ import geopandas as gpd
 import pandas as pd
 import pyproj
 
-from gridgis.analysis.households import resolve_households
 from gridgis.core import io
 from gridgis.core.crs import local_metric_crs
-from gridgis.core.schema import LAYER_NAMES, check_layers, restore_shapefile_names
+from gridgis.core.schema import LAYER_NAMES, resolve_households, restore_shapefile_names
 from gridgis.core.settings import Settings, default_settings, load_settings, settings_from_toml
 from gridgis.core.settings import settings_to_toml as _settings_to_toml
+from gridgis.core.validate import check_layers
 from gridgis.errors import Problem, ProjectError, ReadError
 
 __all__ = ["SETTINGS_TABLE", "Project", "open_project", "read_project_layer", "save_project"]

@@ -40,8 +40,8 @@ from shapely.geometry.base import BaseGeometry
 
 from gridgis.core import io
 from gridgis.core.crs import WGS84
-from gridgis.core.schema import errors_only, validate_layer
 from gridgis.core.settings import Settings, default_settings
+from gridgis.core.validate import errors_only, validate_layer
 from gridgis.errors import ConflictError, ProjectError, ValidationError
 
 __all__ = ["EDITABLE", "SiteStore"]

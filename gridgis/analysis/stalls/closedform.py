@@ -4,7 +4,7 @@
 `gridgis.analysis.stalls.layout.layout_stalls` lays out in each (rows along both sides tried,
 the long side winning ties), without placing them. `charging` gives the
 charging ports and circuits for a number of bikes. Both read the stall rules
-(``rules.bike_space_*``, ``rules.shed_*``) through `_rules`, which
+(``rules.bike_space_*``, ``rules.shed_*``) through `stall_rules`, which
 `gridgis.analysis.stalls.layout` shares. Lengths within ``TOLERANCE_M`` (1 cm) of a fit count
 as fitting.
 
@@ -28,17 +28,28 @@ from numpy.typing import ArrayLike, NDArray
 from gridgis.core.settings import Settings
 from gridgis.errors import GridGISError, SettingsError
 
-__all__ = ["TOLERANCE_M", "charging", "rectangle_stalls"]
+__all__ = [
+    "EPS",
+    "TOLERANCE_M",
+    "StallRules",
+    "charging",
+    "rectangle_arrays",
+    "rectangle_stalls",
+    "stall_rules",
+]
 
 TOLERANCE_M = 0.01
 """Digitising allowance: lengths within this of a fit count as fitting (1 cm)."""
 
-_EPS = 1e-9  # float noise
+EPS = 1e-9
+"""Float noise: comparisons of lengths and counts allow this much."""
 _F = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
-class _Rules:
+class StallRules:
+    """The stall rules of the settings, checked, in metres (see `stall_rules`)."""
+
     depth: float
     width: float
     aisle: float
@@ -53,7 +64,18 @@ def _positive(value: float, key: str) -> float:
     return float(value)
 
 
-def _rules(settings: Settings, aisle_m: float | None) -> _Rules:
+def stall_rules(settings: Settings, aisle_m: float | None) -> StallRules:
+    """Read and check the stall rules: ``rules.bike_space_*`` and ``rules.shed_*``.
+
+    `aisle_m` overrides ``rules.shed_aisle_width_m`` when given.
+
+    Raises
+    ------
+    GridGISError
+        `aisle_m` is not a number of metres >= 0.
+    SettingsError
+        A rule is not positive, or a block is shorter than one space.
+    """
     r = settings.rules
     if aisle_m is None:
         aisle = float(r.shed_aisle_width_m.value)
@@ -66,18 +88,18 @@ def _rules(settings: Settings, aisle_m: float | None) -> _Rules:
             raise GridGISError(f"aisle_m must be a number of metres >= 0, got {aisle_m!r}")
     width = _positive(r.bike_space_width_m.value, "rules.bike_space_width_m")
     block_len = _positive(r.shed_block_max_length_m.value, "rules.shed_block_max_length_m")
-    if block_len + _EPS < width:
+    if block_len + EPS < width:
         raise SettingsError(
             f"setting 'rules.shed_block_max_length_m' must be at least one space width "
             f"({width!r} m), got {block_len!r}"
         )
     bikes = _positive(r.shed_block_max_bikes.value, "rules.shed_block_max_bikes")
-    return _Rules(
+    return StallRules(
         depth=_positive(r.bike_space_length_m.value, "rules.bike_space_length_m"),
         width=width,
         aisle=aisle,
         block_len=block_len,
-        block_bikes=max(math.floor(bikes + _EPS), 1),
+        block_bikes=max(math.floor(bikes + EPS), 1),
         gap=float(r.shed_block_gap_m.value),
     )
 
@@ -101,44 +123,44 @@ def charging(count: ArrayLike, *, settings: Settings) -> tuple[Any, Any]:
         settings.rules.sockets_per_circuit_max.value, "rules.sockets_per_circuit_max"
     )
     n = np.asarray(count, dtype=float)
-    ports = np.ceil(n / per_port - _EPS)
-    circuits = np.ceil(ports / per_circuit - _EPS)
+    ports = np.ceil(n / per_port - EPS)
+    circuits = np.ceil(ports / per_circuit - EPS)
     if n.ndim == 0:
         return int(ports), int(circuits)
     return ports.astype(np.int64), circuits.astype(np.int64)
 
 
-def _per_row(m: Any, ru: _Rules) -> Any:
+def _per_row(m: Any, ru: StallRules) -> Any:
     """Spaces per row in a full block of a stack of `m` rows (at least 1)."""
-    by_len = math.floor(ru.block_len / ru.width + _EPS)
-    return np.maximum(np.minimum(by_len, np.floor(ru.block_bikes / np.maximum(m, 1) + _EPS)), 1)
+    by_len = math.floor(ru.block_len / ru.width + EPS)
+    return np.maximum(np.minimum(by_len, np.floor(ru.block_bikes / np.maximum(m, 1) + EPS)), 1)
 
 
 # --- closed form for rectangles ----------------------------------------------------------------
 
 
-def _columns(length: _F, per_row: _F, ru: _Rules) -> tuple[_F, _F]:
+def _columns(length: _F, per_row: _F, ru: StallRules) -> tuple[_F, _F]:
     """Spaces along one row of `length` (tolerance included) and blocks, per stack."""
     block = per_row * ru.width
-    full = np.floor((length + ru.gap) / (block + ru.gap) + _EPS)
+    full = np.floor((length + ru.gap) / (block + ru.gap) + EPS)
     rest = length - full * (block + ru.gap)
-    partial = np.clip(np.floor(rest / ru.width + _EPS), 0, per_row)
+    partial = np.clip(np.floor(rest / ru.width + EPS), 0, per_row)
     return full * per_row + partial, full + (partial > 0)
 
 
-def _rect_one_way(length: _F, across: _F, ru: _Rules) -> tuple[_F, _F]:
+def _rect_one_way(length: _F, across: _F, ru: StallRules) -> tuple[_F, _F]:
     """Stalls and blocks with rows along `length` (both with the tolerance added)."""
     d, a = ru.depth, ru.aisle
     bay = 2 * d + a
-    bays = np.floor(across / bay + _EPS)
+    bays = np.floor(across / bay + EPS)
     rest = across - bays * bay
-    extra = rest + _EPS >= d + a
-    single = (bays == 0) & ~extra & (rest + _EPS >= d)
+    extra = rest + EPS >= d + a
+    single = (bays == 0) & ~extra & (rest + EPS >= d)
     n_rows = 2 * bays + extra + single
-    if ru.gap <= _EPS:  # every row its own stack
+    if ru.gap <= EPS:  # every row its own stack
         cols, blocks = _columns(length, _per_row(1, ru), ru)
         return n_rows * cols, n_rows * blocks
-    if a + _EPS < ru.gap:  # aisles too narrow to separate blocks: one stack of all rows
+    if a + EPS < ru.gap:  # aisles too narrow to separate blocks: one stack of all rows
         cols, blocks = _columns(length, _per_row(n_rows, ru), ru)
         return n_rows * cols, np.where(n_rows > 0, blocks, 0)
     # stacks: the first row alone, back-to-back pairs, the last row alone or paired with the extra
@@ -175,15 +197,15 @@ def rectangle_stalls(
     >>> rectangle_stalls([20, 30], [6.2, 12.5], settings=default_settings())["count"].tolist()
     [50, 150]
     """
-    ru = _rules(settings, aisle_m)
-    count, blocks, along_long_side = _rectangle_arrays(length, width, ru)
+    ru = stall_rules(settings, aisle_m)
+    count, blocks, along_long_side = rectangle_arrays(length, width, ru)
     return pd.DataFrame(
         {"count": count, "blocks": blocks, "along_long_side": along_long_side}, copy=False
     )
 
 
-def _rectangle_arrays(
-    length: ArrayLike, width: ArrayLike, ru: _Rules
+def rectangle_arrays(
+    length: ArrayLike, width: ArrayLike, ru: StallRules
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
     """`rectangle_stalls` as arrays (count, blocks, along the long side), without a frame."""
     a = np.atleast_1d(np.asarray(length, dtype=float))

@@ -49,16 +49,14 @@ from numpy.typing import ArrayLike, NDArray
 from shapely.geometry.base import BaseGeometry
 
 from gridgis.analysis.stalls.closedform import (
-    _EPS,
-    _F,
+    EPS,
     TOLERANCE_M,
-    _rectangle_arrays,
-    _Rules,
-    _rules,
+    StallRules,
     charging,
+    rectangle_arrays,
     rectangle_stalls,
+    stall_rules,
 )
-from gridgis.core.project import Project
 from gridgis.core.settings import Settings
 from gridgis.errors import GridGISError
 
@@ -66,11 +64,13 @@ __all__ = [
     "TOLERANCE_M",
     "StallLayout",
     "charging",
-    "layout_site",
     "layout_stalls",
     "rectangle_stalls",
+    "stall_arrays",
     "stall_counts",
 ]
+
+_F = NDArray[np.float64]
 
 _SLIVER_M2 = 1e-7  # pieces of a row strip outside the polygon smaller than this are noise
 
@@ -112,11 +112,11 @@ class StallLayout:
 # --- the pattern across the rows -------------------------------------------------------------
 
 
-def _pattern(extent: float, ru: _Rules) -> tuple[list[float], list[float], float]:
+def _pattern(extent: float, ru: StallRules) -> tuple[list[float], list[float], float]:
     """Row and aisle offsets (from the pattern start) across `extent`, and the length used."""
     d, a = ru.depth, ru.aisle
     bay = 2 * d + a
-    bays = math.floor(extent / bay + _EPS)
+    bays = math.floor(extent / bay + EPS)
     rows: list[float] = []
     aisles: list[float] = []
     for k in range(bays):
@@ -124,21 +124,21 @@ def _pattern(extent: float, ru: _Rules) -> tuple[list[float], list[float], float
         aisles.append(k * bay + d)
     used = bays * bay
     rest = extent - used
-    if rest + _EPS >= d + a:
+    if rest + EPS >= d + a:
         rows.append(used)
         aisles.append(used + d)
         used += d + a
-    elif bays == 0 and rest + _EPS >= d:
+    elif bays == 0 and rest + EPS >= d:
         rows.append(0.0)
         used = d
     return rows, [y for y in aisles if a > 0], used
 
 
-def _stacks(rows: list[float], ru: _Rules) -> list[list[int]]:
+def _stacks(rows: list[float], ru: StallRules) -> list[list[int]]:
     """Group rows (sorted offsets) closer than the block gap: they share blocks."""
     out: list[list[int]] = []
     for i, y in enumerate(rows):
-        if out and y - (rows[i - 1] + ru.depth) < ru.gap - _EPS:
+        if out and y - (rows[i - 1] + ru.depth) < ru.gap - EPS:
             out[-1].append(i)
         else:
             out.append([i])
@@ -193,14 +193,14 @@ def _fits_at(
     intervals: list[tuple[float, float]], starts: list[float], x: float, w: float
 ) -> float:
     """End of the interval holding ``[x, x + w]``, or NaN."""
-    k = bisect.bisect_right(starts, x + _EPS) - 1
-    if k >= 0 and x + w <= intervals[k][1] + _EPS:
+    k = bisect.bisect_right(starts, x + EPS) - 1
+    if k >= 0 and x + w <= intervals[k][1] + EPS:
         return intervals[k][1]
     return math.nan
 
 
 def _place_stack(
-    free: list[list[tuple[float, float]]], ru: _Rules
+    free: list[list[tuple[float, float]]], ru: StallRules
 ) -> tuple[list[tuple[float, int, int]], float]:
     """Greedy columns along a stack of rows: ``[(x, row in stack, block)]`` and the slack.
 
@@ -211,7 +211,7 @@ def _place_stack(
     The slack is how far every column could move right and stay inside.
     """
     w = ru.width
-    usable = [[iv for iv in row if iv[1] - iv[0] + _EPS >= w] for row in free]
+    usable = [[iv for iv in row if iv[1] - iv[0] + EPS >= w] for row in free]
     starts = [[iv[0] for iv in row] for row in usable]
     all_starts = sorted({a for row in usable for a, _ in row})
     if not all_starts:
@@ -224,14 +224,14 @@ def _place_stack(
         ends = [_fits_at(usable[r], starts[r], x, w) for r in range(len(usable))]
         rows = [r for r, e in enumerate(ends) if not math.isnan(e)]
         if not rows:
-            k = bisect.bisect_right(all_starts, x + _EPS)
+            k = bisect.bisect_right(all_starts, x + EPS)
             if k == len(all_starts):
                 break
             x = all_starts[k]
             continue
-        joins = block > 0 and x - last_end < ru.gap - _EPS
+        joins = block > 0 and x - last_end < ru.gap - EPS
         if joins and (
-            x + w - block_start > ru.block_len + _EPS or block_bikes + len(rows) > ru.block_bikes
+            x + w - block_start > ru.block_len + EPS or block_bikes + len(rows) > ru.block_bikes
         ):
             x = last_end + ru.gap  # the block is full: the next one starts a gap further on
             continue
@@ -256,7 +256,7 @@ class _Trial:
     stalls: list[tuple[float, float, int]]  # x, y, block
 
 
-def _trial(q: BaseGeometry, angle: float, top: bool, ru: _Rules) -> _Trial:
+def _trial(q: BaseGeometry, angle: float, top: bool, ru: StallRules) -> _Trial:
     """Lay out `q` (already turned so the rows run along x) with the pattern at one side."""
     _, y0, _, y1 = q.bounds
     offsets, aisle_offsets, used = _pattern(y1 - y0, ru)
@@ -402,7 +402,7 @@ class _PartLayout:
     trial: _Trial
 
 
-def _part_layouts(site: BaseGeometry, ru: _Rules) -> list[_PartLayout]:
+def _part_layouts(site: BaseGeometry, ru: StallRules) -> list[_PartLayout]:
     """The best trial for each part of `site` that holds stalls, in part order."""
     out: list[_PartLayout] = []
     for part in getattr(site, "geoms", [site]):
@@ -424,7 +424,7 @@ def _part_layouts(site: BaseGeometry, ru: _Rules) -> list[_PartLayout]:
     return out
 
 
-def _count_stalls(site: Any, ru: _Rules) -> tuple[int, int]:
+def _count_stalls(site: Any, ru: StallRules) -> tuple[int, int]:
     """Stalls and blocks `layout_stalls` lays out in `site`, without building their shapes."""
     polygon = _polygon(site)
     blocks: list[int] = []
@@ -473,7 +473,7 @@ def layout_stalls(
     >>> lay.count, lay.blocks, round(lay.orientation_deg)  # 1.5 m aisle < 2 m gap: one block
     (24, 1, 0)
     """
-    ru = _rules(settings, aisle_m)
+    ru = stall_rules(settings, aisle_m)
     site = _polygon(site_geometry_metric)
     if site is None:
         return _empty_layout()
@@ -539,11 +539,11 @@ def stall_counts(
     >>> stall_counts([box(0, 0, 20, 6.2), ell], settings=default_settings())["count"].tolist()
     [50, 18]
     """
-    count, blocks, rect = _stall_arrays(geoms, settings=settings, aisle_m=aisle_m)
+    count, blocks, rect = stall_arrays(geoms, settings=settings, aisle_m=aisle_m)
     return pd.DataFrame({"count": count, "blocks": blocks, "rectangle": rect}, copy=False)
 
 
-def _stall_arrays(
+def stall_arrays(
     geoms: ArrayLike, *, settings: Settings, aisle_m: float | None = None
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
     """`stall_counts` as arrays (count, blocks, rectangle), without a frame."""
@@ -555,108 +555,13 @@ def _stall_arrays(
     present[present] = shapely.area(g[present]) > 0
     if not present.any():  # nothing to lay out: the rules are not even read
         return count, blocks, present
-    ru = _rules(settings, aisle_m)
-    _, along, across, rects = _edge_frames(np.where(present, g, None))
-    rect = present & _rectangular(np.where(present, g, None), rects)
+    ru = stall_rules(settings, aisle_m)
+    shown = g.copy()
+    shown[~present] = None
+    _, along, across, rects = _edge_frames(shown)
+    rect = present & _rectangular(shown, rects)
     if rect.any():
-        count[rect], blocks[rect], _ = _rectangle_arrays(along[rect], across[rect], ru)
+        count[rect], blocks[rect], _ = rectangle_arrays(along[rect], across[rect], ru)
     for pos in np.flatnonzero(present & ~rect):
         count[pos], blocks[pos] = _count_stalls(g[pos], ru)
     return count, blocks, rect
-
-
-def _where(project: Project) -> str:
-    return f"{project.path}: layer sites" if project.path else "layer sites"
-
-
-def _find_site(project: Project, site_id: str) -> gpd.GeoDataFrame:
-    sites = project.layers.get("sites")
-    where = _where(project)
-    if sites is None or len(sites) == 0:
-        raise GridGISError(f"{where}: the project has no sites; cannot lay out site {site_id!r}")
-    if "site_id" not in sites:
-        raise GridGISError(f"{where}, field site_id: the sites layer has no site_id column")
-    ids = sites["site_id"].astype(str)
-    hit = sites[ids == str(site_id)]
-    if hit.empty:
-        known = ", ".join(ids.head(20))
-        raise GridGISError(
-            f"{where}, field site_id: no feature site_id={str(site_id)!r}; known ids: {known}"
-        )
-    if len(hit) > 1:
-        raise GridGISError(f"{where}, field site_id: {len(hit)} features have site_id={site_id!r}")
-    return hit
-
-
-def layout_site(
-    project: Project,
-    site_id: str,
-    *,
-    settings: Settings | None = None,
-    aisle_m: float | None = None,
-) -> gpd.GeoDataFrame:
-    """The stalls of one shed site of a project, for the map and export.
-
-    Parameters
-    ----------
-    project
-        The project; its ``sites`` layer holds the site.
-    site_id
-        The site's ``site_id``; its type must use the ``bike_stalls`` capacity rule.
-    settings
-        Default: the project's settings.
-    aisle_m
-        Aisle width; default ``rules.shed_aisle_width_m``.
-
-    Returns
-    -------
-    GeoDataFrame
-        EPSG:4326, one row per stall: ``site_id``, ``stall_id`` (``<site_id>-1``,
-        ...), ``block`` (1, 2, ...). ``attrs["layout"]`` holds ``count``,
-        ``charging_ports``, ``circuits``, ``blocks``, ``orientation_deg`` and
-        ``aisle_m``.
-
-    Raises
-    ------
-    GridGISError
-        No such site, or a site type without stalls (e.g. a garden).
-
-    Examples
-    --------
-    >>> from gridgis.core.project import open_project
-    >>> stalls = layout_site(open_project("data/dongsi180"), "SITE1")
-    >>> len(stalls), stalls.attrs["layout"]["charging_ports"]
-    (34, 12)
-    """
-    settings = settings or project.settings
-    site = _find_site(project, site_id)
-    site_type = str(site["site_type"].iloc[0]) if "site_type" in site else ""
-    kind = settings.site_types.get(site_type)
-    if kind is None or kind.capacity_rule != "bike_stalls":
-        stall_types = [
-            k for k, t in settings.site_types.items() if t.capacity_rule == "bike_stalls"
-        ]
-        raise GridGISError(
-            f"{_where(project)}, feature site_id={str(site_id)!r}, field site_type: {site_type!r} "
-            f"has no stall layout; only {', '.join(stall_types)} sites hold bike stalls"
-        )
-    crs = project.metric_crs()
-    geom = site.to_crs(crs).geometry.iloc[0]
-    lay = layout_stalls(geom, settings=settings, aisle_m=aisle_m)
-    stalls = gpd.GeoDataFrame(
-        {
-            "site_id": [str(site_id)] * lay.count,
-            "stall_id": [f"{site_id}-{i + 1}" for i in range(lay.count)],
-            "block": lay.block,
-        },
-        geometry=gpd.GeoSeries(lay.stalls.to_numpy(), crs=crs),
-    ).to_crs(4326)
-    stalls.attrs["layout"] = {
-        "count": lay.count,
-        "charging_ports": lay.charging_ports,
-        "circuits": lay.circuits,
-        "blocks": lay.blocks,
-        "orientation_deg": lay.orientation_deg,
-        "aisle_m": _rules(settings, aisle_m).aisle,
-    }
-    return stalls

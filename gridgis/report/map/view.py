@@ -40,9 +40,9 @@ from jinja2 import Template
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from gridgis.analysis.households import resolve_households
 from gridgis.core.crs import convert_gdf, convert_geometries
 from gridgis.core.project import Project
+from gridgis.core.schema import resolve_households
 from gridgis.core.settings import Settings
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import LANGS, t, t_or

@@ -32,8 +32,8 @@ from shapely.geometry.polygon import orient
 from shapely.ops import polylabel
 
 from gridgis.analysis.engine import SiteAnalysis
-from gridgis.analysis.households import resolve_households
 from gridgis.core.project import Project
+from gridgis.core.schema import resolve_households
 from gridgis.errors import GridGISError
 from gridgis.report.checks import check_message
 from gridgis.report.i18n import t, t_or

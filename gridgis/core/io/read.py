@@ -1,15 +1,14 @@
-"""Read layers from common GIS files; write RFC 7946 GeoJSON and GeoPackages.
+"""Read layers from common GIS files, always into EPSG:4326.
 
 Every reader returns layers in EPSG:4326 (lon/lat, WGS84, 2D) with all
-attribute columns kept; every writer is atomic (written beside the target,
-then moved into place). Vector formats go through pyogrio (GDAL), CSV
-through pandas.
+attribute columns kept. Vector formats go through pyogrio (GDAL), CSV
+through pandas; zipped shapefiles and their DBF encodings are
+`gridgis.core.io.shapefile`.
 
 Examples
 --------
->>> from gridgis.core.io import read_layer, write_geojson
+>>> from gridgis.core.io import read_layer
 >>> buildings = read_layer("楼栋.zip", datum="gcj02")  # doctest: +SKIP
->>> write_geojson(buildings, "buildings.geojson")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -19,10 +18,8 @@ import io
 import json
 import logging
 import os
-import shutil
 import tempfile
-import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path, PureWindowsPath
 
 import geopandas as gpd
@@ -34,7 +31,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
 from gridgis.core.crs import DATUMS, convert_gdf
-from gridgis.core.shapefile import (
+from gridgis.core.io.shapefile import (
     checked_encoding,
     choose,
     decodes,
@@ -43,22 +40,19 @@ from gridgis.core.shapefile import (
     warn_caller,
     zip_shapefiles,
 )
-from gridgis.errors import CRSError, ProjectError, ReadError
+from gridgis.errors import CRSError, ReadError
 
 __all__ = [
+    "OGR_ERRORS",
     "SUPPORTED_EXTENSIONS",
-    "as_geojson_stores",
+    "is_lonlat",
     "list_layers",
     "read_gpkg_layers",
     "read_layer",
-    "to_geojson",
-    "update_gpkg",
-    "write_bytes",
-    "write_geojson",
-    "write_gpkg",
+    "xy_sample",
 ]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("gridgis.core.io")  # log records keep the public module's name
 
 #: File extension -> format `read_layer` reads it as.
 SUPPORTED_EXTENSIONS: dict[str, str] = {
@@ -72,8 +66,8 @@ SUPPORTED_EXTENSIONS: dict[str, str] = {
 }
 _LON_NAMES = ("lon", "lng", "longitude", "long", "经度", "x")
 _LAT_NAMES = ("lat", "latitude", "纬度", "y")
-_RFC7946 = {"RFC7946": "YES", "COORDINATE_PRECISION": "7", "WRITE_NAME": "NO"}
-_OGR_ERRORS = (DataSourceError, DataLayerError, FieldError, GeometryError)
+#: The errors pyogrio raises for a file it cannot read or write.
+OGR_ERRORS = (DataSourceError, DataLayerError, FieldError, GeometryError)
 _CHENGDU_FIX = (
     "pass crs='EPSG:4544' (CLI: --crs) if they are CGCS2000 / 3-degree Gauss-Kruger CM 105E "
     "(Chengdu), or else the file's real CRS"
@@ -124,7 +118,7 @@ def _ogr_read(
         return pyogrio.read_dataframe(
             path, layer=layer, encoding=encoding, force_2d=True, use_arrow=False
         )
-    except _OGR_ERRORS as exc:
+    except OGR_ERRORS as exc:
         where = f"{label}: layer {layer}" if layer else label
         raise ReadError(
             f"{where}: cannot read it ({exc}); is the file complete and intact?"
@@ -139,7 +133,7 @@ def _ogr_read(
 def _ogr_layers(path: Path, label: str) -> list[str]:
     try:
         return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
-    except _OGR_ERRORS as exc:
+    except OGR_ERRORS as exc:
         raise ReadError(f"{label}: cannot list the layers ({exc}); is the file complete?") from exc
 
 
@@ -149,7 +143,7 @@ def _pick_layer(path: Path, label: str, layer: str | None, kind: str) -> str:
     if layer is None and kind == "kml" and len(default) > 1:  # KML folders: skip empty ones
         try:
             default = [n for n in default if pyogrio.read_info(path, layer=n)["features"] != 0]
-        except _OGR_ERRORS as exc:
+        except OGR_ERRORS as exc:
             raise ReadError(f"{label}: cannot read the KML folders ({exc})") from exc
     return choose(names, layer, label, "layer", default)
 
@@ -233,7 +227,8 @@ def _read_geojson(path: Path, label: str) -> tuple[gpd.GeoDataFrame | pd.DataFra
     return _ogr_read(path, label), "crs" in doc or "spatialReference" in doc
 
 
-def _is_lonlat(gdf: gpd.GeoDataFrame) -> bool:
+def is_lonlat(gdf: gpd.GeoDataFrame) -> bool:
+    """Whether every coordinate of `gdf` lies in the lon/lat range (True when it has none)."""
     minx, miny, maxx, maxy = gdf.total_bounds
     if not np.all(np.isfinite([minx, miny, maxx, maxy])):
         return True  # no coordinates to judge by
@@ -256,7 +251,8 @@ def _looks_swapped(gdf: gpd.GeoDataFrame) -> bool:
     return bool(minx >= -90 and maxx <= 90 and miny >= -180 and maxy <= 180)
 
 
-def _sample(gdf: gpd.GeoDataFrame) -> str:
+def xy_sample(gdf: gpd.GeoDataFrame) -> str:
+    """The first coordinate of `gdf` for a message, as ``x=..., y=...``."""
     coords = shapely.get_coordinates(gdf.geometry.to_numpy())
     x, y = coords[0] if len(coords) else (float("nan"), float("nan"))
     return f"x={float(x):.10g}, y={float(y):.10g}"
@@ -284,10 +280,10 @@ def _to_wgs84(
                 f"{label}: crs={given.to_string()!r} ignored: the file declares its own CRS "
                 f"{gdf.crs.to_string()!r}"
             )
-        if gdf.crs.is_geographic and not _is_lonlat(gdf):
+        if gdf.crs.is_geographic and not is_lonlat(gdf):
             raise CRSError(
                 f"{label}: layer {layer} declares the geographic CRS {gdf.crs.to_string()!r} but "
-                f"its coordinates ({_sample(gdf)} sample) are not longitude/latitude; correct or "
+                f"its coordinates ({xy_sample(gdf)} sample) are not longitude/latitude; correct or "
                 f"delete the file's CRS (.prj / crs member) and {_CHENGDU_FIX}"
             )
     elif given is not None:
@@ -302,13 +298,13 @@ def _to_wgs84(
         gdf = gdf.set_crs(4326)
     elif _looks_swapped(gdf):
         raise CRSError(
-            f"{label}: layer {layer}: coordinates ({_sample(gdf)} sample) look like latitude/"
+            f"{label}: layer {layer}: coordinates ({xy_sample(gdf)} sample) look like latitude/"
             "longitude swapped (latitude cannot exceed 90); write them as lon, lat"
         )
     else:
         raise CRSError(
             f"{label}: layer {layer} has no CRS (e.g. a shapefile without .prj) and its "
-            f"coordinates ({_sample(gdf)} sample) are not longitude/latitude; {_CHENGDU_FIX}"
+            f"coordinates ({xy_sample(gdf)} sample) are not longitude/latitude; {_CHENGDU_FIX}"
         )
     if gdf.crs.equals("EPSG:4326"):
         return gdf
@@ -454,169 +450,3 @@ def read_gpkg_layers(path: str | os.PathLike[str]) -> dict[str, gpd.GeoDataFrame
                 frame = _to_wgs84(frame, given=None, label=label, layer=name, warn=True)
             out[name] = frame
     return out
-
-
-def _for_writing(frame: pd.DataFrame, what: str) -> pd.DataFrame:
-    """Ready `frame` for pyogrio: a named index as columns, geometry in EPSG:4326.
-
-    A plain DataFrame, or a GeoDataFrame without active geometry, comes back a DataFrame.
-    """
-    if any(name is not None for name in frame.index.names):
-        frame = frame.reset_index()
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.active_geometry_name not in frame:
-        return pd.DataFrame(frame)
-    if frame.crs is None:
-        if not _is_lonlat(frame):
-            raise CRSError(
-                f"{what}: has no CRS and its coordinates ({_sample(frame)} sample) are not "
-                "lon/lat; set its CRS (gdf.set_crs(...)) so it can be reprojected to EPSG:4326"
-            )
-        if frame.geometry.notna().any():
-            warn_caller(f"{what}: no CRS set; assuming EPSG:4326 (lon/lat)")
-        return frame.set_crs(4326)
-    return frame if frame.crs.equals("EPSG:4326") else frame.to_crs(4326)
-
-
-@contextlib.contextmanager
-def _atomic(target: Path, suffix: str) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; then fsync it and move it over `target`."""
-    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp{suffix}")
-    try:
-        yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        for leftover in (tmp, *(Path(f"{tmp}-{s}") for s in ("journal", "wal", "shm"))):
-            leftover.unlink(missing_ok=True)
-        raise
-    if os.name == "posix":  # make the rename itself durable
-        fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _ogr_write(
-    frame: pd.DataFrame, target: str | os.PathLike[str] | io.BytesIO, what: str, **kwargs: object
-) -> None:
-    try:
-        pyogrio.write_dataframe(frame, target, **kwargs)
-    except _OGR_ERRORS as exc:
-        raise ProjectError(f"{what}: could not be written ({exc})") from exc
-
-
-def to_geojson(gdf: gpd.GeoDataFrame | pd.DataFrame) -> str:
-    """Serialise a layer as RFC 7946 GeoJSON text.
-
-    EPSG:4326 lon/lat (reprojected if needed), no ``crs`` member,
-    counter-clockwise exterior rings and clockwise holes, 7 decimals, UTF-8
-    text (not ``\\u`` escapes). Rows without geometry, or a table without a
-    geometry column, become ``"geometry": null`` features. A named index is
-    written as columns, an unnamed one is dropped.
-    """
-    frame = _for_writing(gdf, "GeoJSON output")
-    if not isinstance(frame, gpd.GeoDataFrame):  # else pyogrio warns "No SRS set on layer"
-        frame = gpd.GeoDataFrame(
-            frame, geometry=gpd.GeoSeries([None] * len(frame), index=frame.index, crs=4326)
-        )
-    buffer = io.BytesIO()
-    _ogr_write(
-        frame, buffer, "GeoJSON output", driver="GeoJSON", layer="layer", layer_options=_RFC7946
-    )
-    return buffer.getvalue().decode("utf-8")
-
-
-def as_geojson_stores(geometry: shapely.Geometry) -> shapely.Geometry:
-    """`geometry` (EPSG:4326) exactly as `write_geojson` stores it and `read_layer` reads it.
-
-    Coordinates at 7 decimals (formatted and parsed as GDAL does), rings
-    oriented as RFC 7946 asks. Lets a caller that just saved a geometry use
-    the stored form without reading the file back.
-    """
-
-    def seven(coords: np.ndarray) -> np.ndarray:
-        return np.char.mod("%.7f", coords).astype(float)
-
-    return shapely.orient_polygons(shapely.transform(geometry, seven))
-
-
-def write_bytes(data: bytes, path: str | os.PathLike[str]) -> Path:
-    """Write `data` to `path` atomically (beside, fsync, replace); return the path.
-
-    Raises
-    ------
-    ProjectError
-        The file could not be written.
-    """
-    target = Path(path)
-    try:
-        with _atomic(target, target.suffix) as tmp:
-            tmp.write_bytes(data)
-    except OSError as exc:
-        raise ProjectError(f"could not write {str(target)!r}: {exc}") from exc
-    return target
-
-
-def write_geojson(gdf: gpd.GeoDataFrame | pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write `gdf` as RFC 7946 GeoJSON (see `to_geojson`), atomically.
-
-    The text goes to a temporary file beside `path`, is fsynced, then
-    replaces `path`: readers see the old file or the new one, never half.
-    """
-    data = to_geojson(gdf).encode("utf-8")
-    with _atomic(Path(path), ".geojson") as tmp:
-        tmp.write_bytes(data)
-    log.info("wrote %d features to %s", len(gdf), path)
-
-
-def write_gpkg(
-    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], path: str | os.PathLike[str]
-) -> None:
-    """Write several layers into one GeoPackage, atomically.
-
-    Spatial layers are stored in EPSG:4326; a plain DataFrame (or a
-    GeoDataFrame without a geometry column) becomes an attribute-only table.
-    The file is built beside `path`, then replaces it: an existing GeoPackage
-    is replaced whole (never appended to), and never left half written.
-
-    Raises
-    ------
-    CRSError
-        A layer has no CRS and coordinates that are not lon/lat.
-    ProjectError
-        GDAL could not write a layer.
-    """
-    if not layers:
-        raise ValueError(f"write_gpkg({str(path)!r}): no layers given; pass at least one")
-    target = Path(path)
-    with _atomic(target, ".gpkg") as tmp:
-        for name, frame in layers.items():
-            what = f"{target}: layer {name}"
-            _ogr_write(_for_writing(frame, what), tmp, what, layer=name, driver="GPKG")
-    log.info("wrote %d layers to %s", len(layers), target)
-
-
-def update_gpkg(
-    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], path: str | os.PathLike[str]
-) -> None:
-    """Replace some layers of an existing GeoPackage, keeping all others, atomically.
-
-    The file is copied beside `path`, the given layers are overwritten in the
-    copy, and the copy replaces `path`: a crash leaves the old file whole.
-
-    Raises
-    ------
-    ProjectError
-        `path` does not exist or GDAL could not write a layer.
-    """
-    target = Path(path)
-    if not target.is_file():
-        raise ProjectError(f"update_gpkg: {str(target)!r} does not exist; use write_gpkg")
-    with _atomic(target, ".gpkg") as tmp:
-        shutil.copyfile(target, tmp)
-        for name, frame in layers.items():
-            what = f"{target}: layer {name}"
-            _ogr_write(_for_writing(frame, what), tmp, what, layer=name, driver="GPKG")
-    log.info("updated %d layers of %s", len(layers), target)

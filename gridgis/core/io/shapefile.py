@@ -1,4 +1,4 @@
-"""Shapefiles in zips and the text encoding of their DBF tables (private to `gridgis.core.io`).
+"""Shapefiles in zips and the text encoding of their DBF tables (used by `gridgis.core.io`).
 
 A zipped shapefile is grouped by member name (repairing GBK names from
 Chinese Windows) and its parts extracted; the DBF text encoding comes from an
@@ -18,6 +18,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from types import FrameType
 
 from gridgis.errors import ReadError
 
@@ -35,14 +36,16 @@ log = logging.getLogger("gridgis.core.io")  # log records keep the public module
 
 _SHP_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 _PICK = "pass layer='<name>' (CLI: --layer) to pick one"
-# frames of these files are skipped by `warn_caller`, so a warning points at the user's code
-_INTERNAL_FILES = frozenset({__file__, os.path.join(os.path.dirname(__file__), "io.py")})
+# frames of the files of gridgis.core.io are skipped by `warn_caller`, so a warning points
+# at the user's code
+_INTERNAL_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def warn_caller(message: str) -> None:
-    """Warn, pointing at the first caller outside `gridgis.core.io` and this module."""
-    level, frame = 1, sys._getframe(0)
-    while frame is not None and frame.f_code.co_filename in _INTERNAL_FILES:
+    """Warn, pointing at the first caller outside `gridgis.core.io`."""
+    level = 1
+    frame: FrameType | None = sys._getframe(0)
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == _INTERNAL_DIR:
         level, frame = level + 1, frame.f_back
     warnings.warn(message, stacklevel=level)
 
