@@ -29,12 +29,14 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from gridgis.report.i18n import t, t_or
 
 if TYPE_CHECKING:
     from gridgis.core.settings import Settings
 
-__all__ = ["DASH", "count", "money", "name_in", "number", "type_label", "unit_label"]
+__all__ = ["DASH", "clean_text", "count", "money", "name_in", "number", "type_label", "unit_label"]
 
 DASH = "—"
 
@@ -43,12 +45,22 @@ DASH = "—"
 _FIELDS = {"zh": ("label_zh", "name_zh", "name"), "en": ("label_en", "name_en")}
 
 
-def _field(obj: Any, name: str) -> str | None:
-    value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def clean_text(value: Any) -> str | None:
+    """A cell as stripped text, or None when missing (None, NaN, NA) or blank.
+
+    Examples
+    --------
+    >>> clean_text("  B1 "), clean_text(float("nan")), clean_text(" "), clean_text(7)
+    ('B1', None, None, '7')
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     text = str(value).strip()
     return text or None
+
+
+def _field(obj: Any, name: str) -> str | None:
+    return clean_text(obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None))
 
 
 def name_in(obj: Any, lang: str, default: str = "") -> str:
