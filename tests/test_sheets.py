@@ -239,8 +239,8 @@ def test_html_escapes_names_and_letters_many(busy):
     busy.layers["sites"].loc[4, "status"] = "proposed"  # mapview cannot style a missing status
     text = _decoded(standalone_html(busy, lang="en"))
     assert "<img src=x" not in text
-    for letter in "ABC":
-        assert f">{letter}</span>" in text
+    for badge in "ABC":
+        assert f">{badge}</span>" in text
 
 
 def test_html_never_runs_names_as_templates(busy):
