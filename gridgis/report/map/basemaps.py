@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -72,7 +73,8 @@ def add_tiles(m: folium.Map, basemap: str, lang: str, tianditu_key: str | None) 
     GridGISError
         A Tianditu basemap without a valid `tianditu_key` (8-64 letters or digits).
     """
-    common = {"max_zoom": 22, "max_native_zoom": 18, "overlay": False, "control": False}
+    common: dict[str, Any] = {"max_zoom": 22, "max_native_zoom": 18, "overlay": False,
+                              "control": False}  # fmt: skip
     if basemap == "osm":
         folium.TileLayer(
             "OpenStreetMap", name="OpenStreetMap", max_zoom=22, max_native_zoom=19, control=False

@@ -72,7 +72,7 @@ class RawMacroElement(MacroElement):
     large outputs, and any ``{{ ... }}`` in user data would run on the server.
     """
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement
         figure = self.get_root()
         if not isinstance(figure, Figure):
             raise TypeError("a RawMacroElement renders only inside a Figure")

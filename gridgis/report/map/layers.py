@@ -136,7 +136,7 @@ def _open_points(frame: gpd.GeoDataFrame, avoid: gpd.GeoDataFrame | None) -> np.
     if avoid is None or not len(avoid):
         return shapely.point_on_surface(geoms)
     blocked = shapely.union_all(shapely.buffer(avoid.geometry.to_numpy(), LABEL_CLEARANCE_DEG))
-    out = []
+    out: list[Any] = []
     for geom in geoms:
         if geom is None or geom.is_empty:
             out.append(None)
@@ -156,7 +156,7 @@ def label_rows(
     if len(frame) > _MAX_LABELS:
         return []
     points = _open_points(frame, avoid)
-    out = []
+    out: list[list[Any]] = []
     for point, text in zip(points, texts, strict=True):
         if point is None or point.is_empty or not text:
             continue

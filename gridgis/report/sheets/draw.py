@@ -259,7 +259,8 @@ def draw_map(
         spine.set_color("#90a4ae")
         spine.set_linewidth(0.8)
     width = x1 - x0
-    pt_m = width / (ax.get_position().width * ax.figure.get_figwidth() * 72)
+    fig_w = ax.get_figure(root=True).get_figwidth()  # type: ignore[union-attr]  # never None
+    pt_m = width / (ax.get_position().width * fig_w * 72)
     _scale_bar(ax, x0 + width * 0.04, y0 + (y1 - y0) * 0.05, width / 5, 7 * k, pt_m)
     size = (y1 - y0) * 0.07
     angle = _north_angle(crs, x1 - width * 0.05, y1 - (y1 - y0) * 0.09)
@@ -309,7 +310,9 @@ def legend_handles(
 
     handles: list[Any] = []
     if not short:
-        handles.append(Line2D([], [], color=COMPOUND_STYLE["color"], lw=2, label=text("compound")))
+        handles.append(
+            Line2D([], [], color=str(COMPOUND_STYLE["color"]), lw=2, label=text("compound"))
+        )
         if project.layers.get("microgrids") is not None:
             handles.append(Patch(fc=PASTELS[0], ec="#78909c", ls="--", label=text("microgrids")))
         handles.append(Patch(fc=BUILDING_STYLE["fillColor"], ec=BUILDING_STYLE["color"],

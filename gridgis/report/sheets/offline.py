@@ -15,6 +15,7 @@ import re
 import folium
 import geopandas as gpd
 import pandas as pd
+from branca.element import Figure
 
 from gridgis.analysis.engine import SiteAnalysis
 from gridgis.core.project import Project
@@ -121,8 +122,11 @@ def standalone_html(
     _ProposalPanel(_panel_html(project, props, lang)).add_to(m)
     localize_assets(m, vendor=vendor)
     name, heading, _ = sheet_title(project, lang)
-    m.get_root().title = escape_html(f"{name} · {heading}")
-    page = m.get_root().render()
+    figure = m.get_root()
+    if not isinstance(figure, Figure):
+        raise TypeError("a folium map is always in a Figure")
+    figure.title = escape_html(f"{name} · {heading}")
+    page = figure.render()
     if left := re.search(r"<(?:script|link)\b[^>]*\b(?:src|href)=[^>]*>", page):
         raise GridGISError(f"the offline HTML map still loads {left.group(0)!r}")
     return page

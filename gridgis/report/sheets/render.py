@@ -142,8 +142,8 @@ def map_sheet(
     W, H = SIZES[size]
     k = W / 420.0  # laid out on A3 in mm, scaled
 
-    def box(x: float, y: float, w: float, h: float) -> list[float]:  # A3 mm from bottom left
-        return [x / 420, y / 297, w / 420, h / 297]
+    def box(x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
+        return (x / 420, y / 297, w / 420, h / 297)  # A3 mm from bottom left
 
     with sheet_style():
         fig = Figure(figsize=(W * MM, H * MM))
@@ -257,7 +257,7 @@ def share_png(
         fig.text(7 / W, 1 - 21.5 / H, f"{heading}  ·  {date or dt.date.today()}", fontsize=11,
                  color=GREY)  # fmt: skip
         extent, _ = fit(extent_of, map_w, map_h, 0.03, round_scale=False)
-        ax = fig.add_axes([5 / W, 1 - (head_h + map_h) / H, map_w / W, map_h / H])
+        ax = fig.add_axes((5 / W, 1 - (head_h + map_h) / H, map_w / W, map_h / H))
         draw_map(ax, project, analysis, props, lang=lang, k=k, extent=extent, badge_pt=11,
                   grid_labels=False)  # fmt: skip
         handles = legend_handles(project, analysis, lang, short=True)
@@ -265,7 +265,7 @@ def share_png(
                    bbox_to_anchor=(4 / W, 1 - (head_h + map_h + legend_h / 2) / H), fontsize=9,
                    handlelength=1.8, columnspacing=1.0, handletextpad=0.5)  # fmt: skip
         top = head_h + map_h + legend_h
-        tab = fig.add_axes([5 / W, 0, map_w / W, (H - top) / H])
+        tab = fig.add_axes((5 / W, 0, map_w / W, (H - top) / H))
         tab.axis("off")
         tab.set(xlim=(0, map_w), ylim=(H - top, 0))
         y = draw_table(tab, project, analysis, props, lang=lang, row_h=12.0, fs=10,

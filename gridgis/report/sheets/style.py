@@ -93,12 +93,12 @@ def cjk_font() -> tuple[str, int]:
 def sheet_style() -> Iterator[None]:
     """matplotlib settings of every sheet: the CJK font, embedded; no simplified paths."""
     family, fonttype = cjk_font()
-    rc = {
+    rc: dict[str, Any] = {
         "font.family": [family, "DejaVu Sans"],
         "pdf.fonttype": fonttype,
         "axes.unicode_minus": False,
         "hatch.linewidth": 0.7,
         "path.simplify": False,
     }
-    with rc_context(rc):
+    with rc_context(rc):  # type: ignore[arg-type]  # matplotlib types the keys as literals
         yield
