@@ -17,7 +17,7 @@ from shapely.geometry import mapping
 
 from gridgis.core.settings import Settings
 from gridgis.report.i18n import t
-from gridgis.report.labels import clean_text, money, number, type_label
+from gridgis.report.labels import clean_text, money, name_in, number, type_label
 from gridgis.report.map.assets import localize_assets
 from gridgis.report.map.basemaps import for_display
 from gridgis.report.map.elements import ClearDrawn, SitesLayer
@@ -39,9 +39,7 @@ def _site_records(
     table = pd.DataFrame(sites[[c for c in wanted if c in sites]])
     out = []
     for rec in table.to_dict("records"):
-        name = clean_text(rec.get("name"))
-        if lang == "en" and clean_text(rec.get("name_en")):
-            name = clean_text(rec.get("name_en"))
+        name = name_in(rec, lang) or None
         kind = str(rec["site_type"])
         status = clean_text(rec.get("status"))
         tip = {
