@@ -8,6 +8,7 @@ shows the traceback).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import warnings
@@ -17,7 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from gridgis import __version__
-from gridgis.analysis.engine import analyze_sites
+from gridgis.analysis.engine import prepare
 from gridgis.core import io
 from gridgis.core.crs import DATUMS, convert_gdf
 from gridgis.core.project import open_project, read_project_layer
@@ -30,7 +31,8 @@ from gridgis.core.schema import (
 )
 from gridgis.errors import GridGISError, Problem, ValidationError
 from gridgis.meeting.tally import MATTERS, format_tally, tally
-from gridgis.report.xlsx import write_xlsx
+from gridgis.report.checks import check_message, with_messages
+from gridgis.report.xlsx import budget_sheets, write_xlsx
 
 __all__ = ["main"]
 
@@ -166,27 +168,35 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     sites = None
     if args.sites:
         sites = read_project_layer(args.sites, "sites", crs=args.crs, datum=args.datum)
-    result = analyze_sites(project, sites)
+    result = prepare(project).analyze(sites)
     s = result.sites
     print(f"{'site':<10} {'type':<17} {'area m2':>8} {'capacity':>14} {'cost CNY':>11} "
-          f"{'served hh':>9} {'adjacent hh':>11}  failed checks")  # fmt: skip
+          f"{'served hh':>9} {'adjacent hh':>11}  failed / not checked")  # fmt: skip
     for row in s.itertuples():
-        failed = "; ".join(f"{c['rule']}: {c['message']}" for c in row.checks if not c["ok"])
+        notes = [
+            f"{c['rule']}: {check_message(c, args.lang)}"
+            for c in row.checks
+            if c["status"] != "pass"
+        ]
         print(
             f"{row.site_id!s:<10} {row.site_type!s:<17} {row.area_m2:>8.1f} "
             f"{row.capacity:>6d} {row.capacity_unit:<7} {row.cost_cny:>11,.2f} "
-            f"{row.households_served:>9.0f} {row.households_adjacent:>11.0f}  {failed or '-'}"
+            f"{row.households_served:>9d} {row.households_adjacent:>11d}  "
+            f"{'; '.join(notes) or '-'}"
         )
     totals = result.totals()
     print(
         f"plan: {totals['sites']} sites, {totals['cost_cny']:,.2f} CNY, {totals['bikes']} bikes, "
-        f"{totals['charging_ports']} charging ports, {totals['checks_failed']} failed checks"
+        f"{totals['charging_ports']} charging ports, {totals['checks_failed']} failed checks, "
+        f"{totals['checks_not_checked']} not checked"
     )
     if args.output:
-        io.write_geojson(result.features(), args.output)
+        worded = result.sites["checks"].map(lambda cs: with_messages(cs, args.lang))
+        shown = dataclasses.replace(result, sites=result.sites.assign(checks=worded))
+        io.write_geojson(shown.features(), args.output)
         print(f"wrote {args.output}")
     if args.xlsx:
-        write_xlsx(result.budget_sheets(), args.xlsx)
+        write_xlsx(budget_sheets(result), args.xlsx)
         print(f"wrote {args.xlsx}")
     return 0
 
@@ -328,6 +338,8 @@ def _parser() -> argparse.ArgumentParser:
     ana.add_argument("--crs", help="CRS of a sites file that has none, e.g. EPSG:4544")
     ana.add_argument("--from", dest="datum", choices=DATUMS, default="wgs84",
                      help="datum of the sites file (gcj02: Gaode; bd09: Baidu)")  # fmt: skip
+    ana.add_argument("--lang", choices=("zh", "en"), default="en",
+                     help="language of the check messages (default en)")  # fmt: skip
     ana.set_defaults(func=_cmd_analyze)
 
     conv = sub.add_parser("convert", help="convert a layer between formats and datums")

@@ -10,7 +10,8 @@ from gridgis.analysis.engine import CONTRACT_PROPERTIES, analyze_sites, prepare
 from gridgis.cli import main
 from gridgis.core.project import Project, open_project
 from gridgis.core.settings import settings_from_toml
-from gridgis.errors import ValidationError
+from gridgis.errors import GridGISError, ValidationError
+from gridgis.report.checks import check_message
 
 from .conftest import DATA, _frame
 
@@ -40,7 +41,8 @@ def test_site_on_fire_lane_and_building_in_tiny_compound(tiny_layers):
     sites = gpd.GeoDataFrame(gpd.pd.concat([on_lane, on_building], ignore_index=True), crs=4326)
     result = analyze_sites(project, sites)
     lane = {c["rule"]: c for c in result.sites.loc[0, "checks"]}
-    assert not lane["fire_lane_clear"]["ok"] and "P1" in lane["fire_lane_clear"]["message"]
+    assert lane["fire_lane_clear"]["status"] == "fail" and lane["fire_lane_clear"]["ids"] == ["P1"]
+    assert "P1" in check_message(lane["fire_lane_clear"], "en")
     building = {c["rule"]: c for c in result.sites.loc[1, "checks"]}
     assert not building["no_building_overlap"]["ok"]
     assert "B1" in result.sites.loc[1, "buildings_adjacent"]
@@ -73,7 +75,8 @@ def test_cli_analyze_writes_contract_geojson_and_xlsx(tmp_path, capsys):
         for item in props["cost_items"]:
             assert {"item", "quantity", "unit", "rate_cny", "amount_cny", "source"} <= set(item)
         for check in props["checks"]:
-            assert {"rule", "ok", "severity", "message"} <= set(check)
+            assert {"rule", "status", "ok", "severity", "message"} <= set(check)
+            assert check["ok"] is {"pass": True, "fail": False}.get(check["status"])
     read = pyogrio.read_dataframe(out)
     assert len(read) == 3 and read.crs.equals("EPSG:4326")
     wb = load_workbook(xlsx)
@@ -121,10 +124,10 @@ def test_prepared_project_gives_the_same_results(sample):
 def test_prepared_project_must_match_project_and_settings(tiny_layers):
     project = Project(layers=tiny_layers)
     other = Project(layers=tiny_layers)
-    with pytest.raises(ValueError, match="another project"):
+    with pytest.raises(GridGISError, match="another project"):
         analyze_sites(other, prepared=prepare(project))
     changed = settings_from_toml("[general.households_per_floor_fallback]\nvalue = 3.0\n")
-    with pytest.raises(ValueError, match="other settings"):
+    with pytest.raises(GridGISError, match="other settings"):
         analyze_sites(project, settings=changed, prepared=prepare(project))
     _same_analysis(
         analyze_sites(project, settings=changed, prepared=prepare(project, settings=changed)),

@@ -15,16 +15,19 @@ from shapely import LineString, box
 
 from gridgis.analysis.households import adjacent_households
 from gridgis.analysis.rules import (
+    CHECK_KEYS,
     RULES,
     _lane_overlaps,
     _lane_zones,
     _overlap_pairs,
     check_sites,
+    check_summary,
     clear_width,
     site_type_values,
 )
 from gridgis.core.settings import default_settings, settings_from_toml
 from gridgis.errors import CRSError, GridGISError
+from gridgis.report.checks import check_message
 from tests.conftest import METRIC, ORIGIN
 
 SETTINGS = default_settings()
@@ -78,11 +81,16 @@ def _check(layers, **kw) -> dict[str, dict[str, dict]]:
     args = {k: v for k, v in layers.items() if k != "sites"} | kw
     out = check_sites(layers["sites"], settings=args.pop("settings", SETTINGS), **args)
     assert list(out.index) == list(layers["sites"].index)
-    return {site: {c["rule"]: c for c in checks} for site, checks in out.items()}
+    return {site: {c["rule"]: _worded(c) for c in checks} for site, checks in out.items()}
+
+
+def _worded(check: dict) -> dict:
+    """The record with its messages, rendered as every face renders them."""
+    return check | {"message": check_message(check, "en"), "message_zh": check_message(check, "zh")}
 
 
 def _failed(result: dict[str, dict]) -> set[str]:
-    return {rule for rule, c in result.items() if not c["ok"]}
+    return {rule for rule, c in result.items() if c["status"] == "fail"}
 
 
 def test_every_rule_is_reported_for_every_site_in_order(layers):
@@ -92,7 +100,8 @@ def test_every_rule_is_reported_for_every_site_in_order(layers):
     assert out.name == "checks"
     for checks in out:
         assert [c["rule"] for c in checks] == list(RULES)
-        assert all(set(c) == {"rule", "ok", "severity", "message", "message_zh"} for c in checks)
+        assert all(tuple(c) == CHECK_KEYS for c in checks)
+        assert all(c["ok"] is {"pass": True, "fail": False}.get(c["status"]) for c in checks)
 
 
 def test_a_good_site_passes_everything(layers):
@@ -141,6 +150,7 @@ def test_lane_is_at_least_the_rule_width_and_wider_when_drawn_wider(layers, widt
     layers["paths"].loc[0, "width_m"] = width
     res = _check(layers)["OK"]["fire_lane_clear"]
     assert res["ok"] is (overlap is None)
+    assert res["measured"] == (float(overlap) if overlap else 0.0) and res["unit"] == "m2"
     if overlap:
         assert f"P1 by {overlap} m2" in res["message"]
 
@@ -187,9 +197,12 @@ def test_shed_three_metres_from_a_building_fails_setback(layers):
     shed = res["SHED3"]
     assert _failed(shed) == {"shed_setback"}
     assert shed["shed_setback"]["message"] == "3.0 m from building B2, needs 6.0 m"
-    assert "3.0 m" in shed["shed_setback"]["message_zh"]
+    assert shed["shed_setback"]["message_zh"] == "距楼栋 B2 3.0 m，须 ≥ 6.0 m"
+    assert (shed["shed_setback"]["measured"], shed["shed_setback"]["needed"]) == (3.0, 6.0)
+    assert shed["shed_setback"]["ids"] == ["B2"]
     garden = res["GARDEN3"]["shed_setback"]  # same distance, not a shed
-    assert garden["ok"] and garden["message"].startswith("not applicable")
+    assert garden["status"] == "pass" and garden["reason"] == "not_applicable"
+    assert garden["message"].startswith("not applicable")
 
 
 def test_setback_comes_from_settings(layers):
@@ -216,6 +229,7 @@ def test_outside_the_compound_reports_share_and_area(layers):
     assert res["inside_compound"]["message"] == (
         "50.0% of the site (30.0 m2) is outside the compound"
     )
+    assert res["inside_compound"]["message_zh"] == "50.0%（30.0 m²）在小区边界外"
 
 
 def test_min_area_and_min_width_per_site_type(layers):
@@ -255,22 +269,39 @@ def test_missing_layers_are_not_checked(layers):
             ("fire_lane_clear", "paths"),
             ("on_green_space", "spaces"),
         ]:
-            assert checks[rule]["ok"], site
-            assert checks[rule]["message"] == f"not checked: no {layer} layer"
+            assert checks[rule]["status"] == "not_checked" and checks[rule]["ok"] is None, site
+            assert checks[rule]["reason"] == f"no_{layer}_layer"
+            assert checks[rule]["message"] != check_message(checks[rule] | {"status": "pass"}, "en")
     assert res["SHED3"]["shed_setback"]["message"] == "not checked: no buildings layer"
+    assert res["LANE"]["fire_lane_clear"]["message"] == "no paths layer: fire lanes not checked"
+    assert res["LANE"]["fire_lane_clear"]["message_zh"] == "缺少道路图层：未检查消防车通道"
     assert not res["NARROW"]["min_width"]["ok"]  # geometry rules still run
+    assert not check_summary(res["OK"].values())["all_clear"]
 
 
-def test_paths_without_fire_lanes_pass(layers):
+def test_empty_layers_mean_nothing_near_not_missing(layers):
+    empty = {k: v.iloc[:0] for k, v in layers.items() if k in ("buildings", "paths", "spaces")}
+    res = _check(layers | empty)["OK"]
+    for rule in ("no_building_overlap", "on_green_space", "shed_setback"):
+        assert res[rule]["status"] == "pass", rule
+    assert res["shed_setback"]["reason"] == "none_near"
+    # no fire lanes near, but the project has some: nothing to block
+    assert _check(layers | empty, fire_lanes=True)["OK"]["fire_lane_clear"]["status"] == "pass"
+    compound = _check(layers | {"compound": layers["compound"].iloc[:0]})["OK"]
+    assert compound["inside_compound"]["status"] == "fail"  # no compound polygon holds it
+
+
+def test_paths_without_fire_lanes_are_not_checked(layers):
     layers["paths"] = layers["paths"][layers["paths"]["kind"] != "fire_lane"]
     res = _check(layers)["LANE"]["fire_lane_clear"]
-    assert res["ok"] and res["message"] == "no fire lanes in the paths layer"
+    assert res["status"] == "not_checked" and res["ok"] is None
+    assert res["message"] == "no fire lanes in the paths layer: not checked"
 
 
 def test_unknown_site_type_is_a_warning_not_a_pass(layers):
     layers["sites"].loc["OK", "site_type"] = "kiosk"
     res = _check(layers)["OK"]["min_area"]
-    assert res["ok"] is False and res["severity"] == "warning"
+    assert res["status"] == "not_checked" and res["ok"] is None and res["severity"] == "warning"
     assert res["message"] == "not checked: site type 'kiosk' is not in the settings"
 
 
@@ -292,11 +323,17 @@ def test_bad_inputs_are_errors(layers):
         check_sites(layers["sites"], settings=SETTINGS, min_width=pd.Series({"OK": 3.0}))
 
 
-def test_a_site_without_geometry_fails_every_rule(layers):
+def test_a_site_without_geometry_checks_nothing(layers):
     layers["sites"].loc["OK", "geometry"] = None
     res = _check(layers)["OK"]
-    assert _failed(res) == set(RULES)
+    assert {c["status"] for c in res.values()} == {"not_checked"}
     assert {c["message"] for c in res.values()} == {"not checked: the site has no geometry"}
+    assert check_summary(res.values()) == {
+        "passed": 0,
+        "failed": 0,
+        "not_checked": len(RULES),
+        "all_clear": False,
+    }
 
 
 def test_tiny_compound_from_wgs84_through_to_metric(tiny_layers):
@@ -310,6 +347,7 @@ def test_tiny_compound_from_wgs84_through_to_metric(tiny_layers):
         buildings=metric["buildings"],
         paths=metric["paths"],
     ).iloc[0]
-    assert [c["rule"] for c in out if not c["ok"]] == []
+    assert [c["rule"] for c in out if not c["ok"]] == ["on_green_space"]  # no spaces layer
+    assert check_summary(out)["not_checked"] == 1
     setback = next(c for c in out if c["rule"] == "shed_setback")
-    assert setback["message"] == "10.0 m from building B1 (needs 6.0 m)"
+    assert check_message(setback, "en") == "10.0 m from building B1 (needs 6.0 m)"

@@ -18,8 +18,11 @@ True
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
+import math
+from collections.abc import Hashable
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -32,15 +35,26 @@ from gridgis.analysis.capacity import site_capacity
 from gridgis.analysis.cost import cost_lines, site_costs
 from gridgis.analysis.funding import FUNDING_COLUMNS, split_funding, split_plan_funding
 from gridgis.analysis.households import adjacent_households, resolve_households, served_households
+from gridgis.analysis.memo import Block, SiteMemo, assemble, site_keys
 from gridgis.analysis.metrics import context, geometry_metrics
 from gridgis.analysis.network import PathNetwork, build_network
-from gridgis.analysis.rules import check_sites, site_type_values
+from gridgis.analysis.rules import check_sites, check_summary, site_type_values
 from gridgis.core.project import Project
 from gridgis.core.schema import errors_only, validate_layer
 from gridgis.core.settings import Settings
-from gridgis.errors import ValidationError
+from gridgis.errors import GridGISError, Problem, ValidationError
 
-__all__ = ["CONTRACT_PROPERTIES", "PreparedProject", "SiteAnalysis", "analyze_sites", "prepare"]
+__all__ = [
+    "CONTRACT_PROPERTIES",
+    "COUNT_BASES",
+    "COUNT_COLUMNS",
+    "MAX_SITE_AREA_M2",
+    "PreparedProject",
+    "SiteAnalysis",
+    "analyze_sites",
+    "line_quantities",
+    "prepare",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +77,21 @@ CONTRACT_PROPERTIES = (
 )
 """Properties of every site Feature written by ``gridgis analyze`` (DESIGN.md)."""
 
+COUNT_COLUMNS = (
+    "capacity",
+    "charging_ports",
+    "circuits",
+    "blocks",
+    "households_served",
+    "households_adjacent",
+    "checks_failed",
+    "checks_not_checked",
+)
+"""Per-site columns that are counts: int64 in the frame, integers in every output."""
+
+MAX_SITE_AREA_M2 = 1_000_000.0
+"""A larger site (1 km2) is refused as a drawing slip before any costly work."""
+
 _ITEM_KEYS = (
     "item", "label_zh", "label_en", "quantity", "unit", "rate_cny", "amount_cny", "source"
 )  # fmt: skip
@@ -78,7 +107,8 @@ class SiteAnalysis:
         One row per site (the input's index), EPSG:4326 geometry, the input's
         columns plus every metric (see `CONTRACT_PROPERTIES`; also
         ``min_width_m``, ``charging_ports``, ``circuits``, ``distance_method``,
-        ``buildings_adjacent``, ``buildings_unknown``, ``checks_failed``).
+        ``buildings_adjacent``, ``buildings_unknown``, ``checks_failed``,
+        ``checks_not_checked``). `COUNT_COLUMNS` are int64.
     lines
         Cost line items, one row per site and item.
     plan_funding
@@ -90,10 +120,17 @@ class SiteAnalysis:
     plan_funding: pd.DataFrame
 
     def features(self) -> gpd.GeoDataFrame:
-        """The sites with exactly the contract properties, for GeoJSON export."""
+        """The sites with exactly the contract properties, for GeoJSON export.
+
+        Nested properties (lists and dicts: ``cost_items``, ``checks``, ...)
+        are JSON text, which the GeoJSON writer stores as JSON (``null``,
+        ``true``, integers as integers); counts are int64.
+        """
         props = self.sites[list(CONTRACT_PROPERTIES)].copy()
         props["area_m2"] = props["area_m2"].round(2)
         props["perimeter_m"] = props["perimeter_m"].round(2)
+        for name in _NESTED:
+            props[name] = props[name].map(_json_text).astype(object)
         return gpd.GeoDataFrame(
             props,
             geometry=self.sites.geometry,
@@ -112,70 +149,23 @@ class SiteAnalysis:
             "charging_ports": int(sites["charging_ports"].sum()),
             "buildings_served": len(served),
             "checks_failed": int(sites["checks_failed"].sum()),
+            "checks_not_checked": int(sites["checks_not_checked"].sum()),
         }
 
-    def budget_sheets(self) -> dict[str, pd.DataFrame]:
-        """Tables for the XLSX budget: sites, line items, funding (units in headers)."""
-        s = self.sites
-        failed = s["checks"].map(
-            lambda checks: "; ".join(c["message"] for c in checks if not c["ok"])
-        )
-        sites = pd.DataFrame(
-            {
-                "编号 site_id": s["site_id"],
-                "名称 name": s["name"],
-                "类型 site_type": s["site_type"],
-                "面积 area (m2)": s["area_m2"].round(2),
-                "周长 perimeter (m)": s["perimeter_m"].round(2),
-                "最小净宽 min width (m)": s["min_width_m"].round(2),
-                "容量 capacity": s["capacity"],
-                "容量单位 capacity unit": s["capacity_unit"],
-                "充电口 charging ports": s["charging_ports"],
-                "造价 cost (CNY)": s["cost_cny"],
-                "服务户数 households served": s["households_served"],
-                "需征询户数 households adjacent": s["households_adjacent"],
-                "服务楼栋 buildings served": s["buildings_served"],
-                "微网格 micro-grids": s["microgrids"].map(
-                    lambda grids: ", ".join(f"{g['grid_id']} {g.get('name') or ''}" for g in grids)
-                ),
-                "未通过检查 failed checks": failed,
-            }
-        )
-        lines = pd.DataFrame(
-            {
-                "编号 site_id": self.lines["site_id"],
-                "项目 item": self.lines["item"],
-                "名称 label": self.lines["label_zh"] + " / " + self.lines["label_en"],
-                "数量 quantity": self.lines["quantity"],
-                "单位 unit": self.lines["unit"],
-                "单价 rate (CNY)": self.lines["rate_cny"],
-                "金额 amount (CNY)": self.lines["amount_cny"],
-                "来源 source (S/D/E)": self.lines["source"],
-                "依据 reference": self.lines["ref"],
-            }
-        )
-        funding = pd.DataFrame(
-            {
-                "编号 site_id": s["site_id"],
-                "造价 cost (CNY)": s["cost_cny"],
-                "居民自筹 residents (CNY)": s["residents_cny"],
-                "街道补助 street subsidy (CNY)": s["subsidy_cny"],
-                "其他来源 other sources (CNY)": s["other_cny"],
-                "每户 per household served (CNY)": s["per_household_cny"],
-                "补助封顶 subsidy capped": s["subsidy_capped"],
-            }
-        )
-        plan = self.plan_funding.iloc[0]
-        funding.loc[len(funding)] = [
-            "合计 plan",
-            s["cost_cny"].sum(),
-            plan["residents_cny"],
-            plan["subsidy_cny"],
-            plan["other_cny"],
-            plan["per_household_cny"],
-            plan["subsidy_capped"],
-        ]
-        return {"sites 点位": sites, "cost items 造价明细": lines, "funding 资金": funding}
+
+_NESTED = ("cost_items", "buildings_served", "microgrids", "checks", "funding")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    raise TypeError(f"cannot write {value!r} ({type(value).__name__}) as JSON")
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_value, allow_nan=False)
 
 
 _METRIC_LAYERS = ("buildings", "paths", "compound", "microgrids", "spaces")
@@ -187,8 +177,10 @@ class PreparedProject:
 
     The app analyses one site at a time as it is drawn; projecting the
     layers, indexing them and building the path network once per project
-    (not per drawing) makes that several times faster. Results equal those
-    of ``analyze_sites(project, sites)``. Never mutated: share it freely.
+    (not per drawing) makes that several times faster, and `analyze` keeps
+    each site's rows in `memo`. Results equal those of
+    ``analyze_sites(project, sites)``. Its layers are never mutated: share it
+    freely (the memo is thread-safe).
 
     Attributes
     ----------
@@ -204,6 +196,10 @@ class PreparedProject:
         Layer name -> the whole layer in `crs` (row order as in the project).
     network
         The path network of the whole ``paths`` layer (None without paths).
+    fire_lanes
+        Whether the ``paths`` layer has any fire lane.
+    memo
+        Per-site rows already computed (`gridgis.analysis.memo.SiteMemo`).
     """
 
     project: Project
@@ -212,6 +208,17 @@ class PreparedProject:
     trees: dict[str, shapely.STRtree]
     metric: dict[str, gpd.GeoDataFrame]
     network: PathNetwork | None
+    fire_lanes: bool = False
+    memo: SiteMemo = field(default_factory=SiteMemo, repr=False)
+
+    def analyze(self, sites: gpd.GeoDataFrame | None = None) -> SiteAnalysis:
+        """Analyse `sites` (default: the project's own) with the per-site memo.
+
+        Thread-safe. Equal to ``analyze_sites(self.project, sites,
+        settings=self.settings)``; see `gridgis.analysis.memo` for the
+        invariant that makes the memo sound.
+        """
+        return analyze_sites(self.project, sites, settings=self.settings, prepared=self)
 
 
 def prepare(project: Project, *, settings: Settings | None = None) -> PreparedProject:
@@ -234,7 +241,14 @@ def prepare(project: Project, *, settings: Settings | None = None) -> PreparedPr
         trees=trees,
         metric=metric,
         network=network if network is not None and len(network) else None,
+        fire_lanes=_has_fire_lanes(project.layers.get("paths")),
     )
+
+
+def _has_fire_lanes(paths: gpd.GeoDataFrame | None) -> bool:
+    if paths is None or "kind" not in paths:
+        return False
+    return bool((paths["kind"].astype(object) == "fire_lane").any())
 
 
 def _empty_sites() -> gpd.GeoDataFrame:
@@ -244,12 +258,33 @@ def _empty_sites() -> gpd.GeoDataFrame:
     )
 
 
+COUNT_BASES = ("capacity", "ports", "circuits", "site", "count")
+"""Cost bases whose quantity is a count (written as an integer when whole)."""
+
+
+def line_quantities(lines: pd.DataFrame) -> list[float | int]:
+    """Each cost line's quantity: an int for a whole count (`COUNT_BASES`), else a float."""
+    return [
+        int(q) if b in COUNT_BASES and float(q).is_integer() else float(q)
+        for q, b in zip(lines["quantity"].tolist(), lines["basis"].tolist(), strict=True)
+    ]
+
+
 def _item_lists(lines: pd.DataFrame, index: pd.Index) -> pd.Series:
     records: dict[Any, list[dict[str, Any]]] = {i: [] for i in index}
-    values = zip(*(lines[k].tolist() for k in _ITEM_KEYS), strict=True)  # Python scalars
+    columns = {k: lines[k].tolist() for k in _ITEM_KEYS}  # Python scalars
+    columns["quantity"] = line_quantities(lines)
+    values = zip(*(columns[k] for k in _ITEM_KEYS), strict=True)
     for site, row in zip(lines["site_index"].tolist(), values, strict=True):
         records[site].append(dict(zip(_ITEM_KEYS, row, strict=True)))
     return pd.Series([records[i] for i in index], index=index, dtype=object)
+
+
+def _check_prepared(project: Project, settings: Settings, prepared: PreparedProject) -> None:
+    if prepared.project is not project or (
+        prepared.settings is not settings and prepared.settings != settings
+    ):
+        raise GridGISError("prepared was made for another project or other settings")
 
 
 def analyze_sites(
@@ -260,6 +295,8 @@ def analyze_sites(
     prepared: PreparedProject | None = None,
 ) -> SiteAnalysis:
     """Analyse candidate sites against a project's layers.
+
+    The one analysis path: ``prepare(project).analyze(sites)`` calls this.
 
     Parameters
     ----------
@@ -272,7 +309,8 @@ def analyze_sites(
         Default: the project's settings.
     prepared
         `prepare(project, settings=settings)`, made once and reused: same
-        results, faster when many small sets of sites are analysed.
+        results, and sites it has analysed before come from its memo.
+        Default: prepared for this call only.
 
     Returns
     -------
@@ -282,14 +320,14 @@ def analyze_sites(
     Raises
     ------
     ValidationError
-        The sites break the layer contract (every problem listed).
+        The sites break the layer contract (every problem listed), or a site
+        is larger than `MAX_SITE_AREA_M2`.
     """
     settings = settings or project.settings
-    if prepared is not None and (
-        prepared.project is not project
-        or (prepared.settings is not settings and prepared.settings != settings)
-    ):
-        raise ValueError("prepared was made for another project or other settings")
+    if prepared is None:
+        prepared = prepare(project, settings=settings)
+    else:
+        _check_prepared(project, settings, prepared)
     if sites is None:
         sites = project.layers.get("sites")
     if sites is None:
@@ -299,31 +337,57 @@ def analyze_sites(
         raise ValidationError(errors)
     if "name" not in sites:
         sites = sites.assign(name=None)
-    crs = prepared.crs if prepared is not None else project.metric_crs()
+    keys = site_keys(sites)
+    entries = prepared.memo.get_many(keys)
+    missing = list(dict.fromkeys(k for k, e in zip(keys, entries, strict=True) if e is None))
+    if missing:
+        first: dict[Hashable, int] = {}
+        for pos, key in enumerate(keys):
+            first.setdefault(key, pos)
+        todo = sites.iloc[[first[k] for k in missing]]
+        block = _compute(prepared, todo)
+        prepared.memo.put(missing, block)
+        fresh = {k: (block, row) for row, k in enumerate(missing)}
+        entries = [e if e is not None else fresh[k] for k, e in zip(keys, entries, strict=True)]
+    if len(sites):
+        columns, lines = assemble([e for e in entries if e is not None], sites.index)
+    else:  # nothing to memoise; the empty block gives the columns and their dtypes
+        empty = _compute(prepared, sites)
+        columns = {c: pd.Series(v, index=sites.index) for c, v in empty.columns.items()}
+        lines = empty.lines
+    out = _with_columns(sites, columns)
+    per_floor = settings.general.households_per_floor_fallback.value
+    buildings = prepared.metric.get("buildings")
+    unique_households = _distinct_households(out["buildings_served"], buildings, per_floor)
+    plan = split_plan_funding(out["cost_cny"], households=unique_households, settings=settings)
+    return SiteAnalysis(sites=out, lines=lines, plan_funding=plan)
+
+
+def _compute(prepared: PreparedProject, sites: gpd.GeoDataFrame) -> Block:
+    """Every per-site column and cost line of `sites` (positions as index): one memo block."""
+    sites = sites.reset_index(drop=True)
+    settings = prepared.settings
     reach_m = _reach_m(settings)
+    sites_m = sites.to_crs(prepared.crs)
+    _check_size(sites, sites_m)
 
-    def metric(name: str) -> gpd.GeoDataFrame | None:
-        layer = project.layers.get(name)
-        if layer is None or len(layer) == 0:
+    def near(name: str) -> gpd.GeoDataFrame | None:
+        """The layer's features within reach of some site (None: the project has no such layer)."""
+        whole = prepared.metric.get(name)
+        if whole is None:
             return None
-        # only features within reach of some site matter: project just those
+        if name == "compound":  # a site is inside or outside the whole boundary
+            return whole
         margin = {"buildings": reach_m, "paths": 2.0 * reach_m}.get(name, 1.0)
-        if prepared is None:
-            tree = shapely.STRtree(layer.geometry.to_numpy())
-            return layer.iloc[_near(tree, sites, margin)].to_crs(crs)
-        near = _near(prepared.trees[name], sites, margin)
-        whole = prepared.metric[name]
-        return whole if len(near) == len(whole) else whole.iloc[near]
+        rows = _near(prepared.trees[name], sites, margin)
+        return whole if len(rows) == len(whole) else whole.iloc[rows]
 
-    sites_m = sites.to_crs(crs)
-    buildings, paths = metric("buildings"), metric("paths")
-    walk: gpd.GeoDataFrame | PathNetwork | None = paths
-    if prepared is not None:
-        walk = prepared.network if paths is not None and len(paths) else None
+    buildings, paths = near("buildings"), near("paths")
+    walk: gpd.GeoDataFrame | PathNetwork | None = prepared.network if paths is not None else None
     per_floor = settings.general.households_per_floor_fallback.value
     geo = geometry_metrics(sites_m)
-    compound, spaces = metric("compound"), metric("spaces")
-    where = context(sites_m, compound=compound, microgrids=metric("microgrids"), spaces=spaces)
+    compound, spaces = near("compound"), near("spaces")
+    where = context(sites_m, compound=compound, microgrids=near("microgrids"), spaces=spaces)
     capacity = site_capacity(sites_m, metrics=geo, settings=settings)
     lines = cost_lines(sites_m, metrics=geo, capacity=capacity, settings=settings)
     cost = site_costs(lines, sites.index)
@@ -339,6 +403,7 @@ def analyze_sites(
         paths=paths,
         spaces=spaces,
         min_width=geo["min_width_m"],
+        fire_lanes=prepared.fire_lanes,
     )
     funding = split_funding(cost, served["households_served"], settings=settings)
     columns: dict[str, Any] = {}
@@ -347,7 +412,9 @@ def analyze_sites(
     columns["cost_cny"] = cost
     columns["cost_items"] = _item_lists(lines, sites.index)
     columns["checks"] = checks
-    columns["checks_failed"] = checks.map(lambda cs: sum(not c["ok"] for c in cs)).astype(int)
+    summary = checks.map(check_summary)
+    columns["checks_failed"] = summary.map(lambda s: s["failed"]).astype(np.int64)
+    columns["checks_not_checked"] = summary.map(lambda s: s["not_checked"]).astype(np.int64)
     columns["funding"] = pd.Series(
         [
             {k: None if pd.isna(v) else v for k, v in zip(FUNDING_COLUMNS, values, strict=True)}
@@ -356,10 +423,41 @@ def analyze_sites(
         index=sites.index,
         dtype=object,
     )
-    out = _with_columns(sites, columns)
-    unique_households = _distinct_households(served["buildings_served"], buildings, per_floor)
-    plan = split_plan_funding(cost, households=unique_households, settings=settings)
-    return SiteAnalysis(sites=out, lines=lines, plan_funding=plan)
+    for name in COUNT_COLUMNS:
+        columns[name] = _as_int(columns[name], name)
+    return Block.from_frames(columns, lines)
+
+
+def _as_int(values: pd.Series, name: str) -> pd.Series:
+    """A count column as int64 (a count is whole by construction; NaN means 0 known)."""
+    if values.dtype == np.int64:
+        return values
+    raw = values.to_numpy(dtype=float, na_value=np.nan)
+    whole = np.nan_to_num(raw, nan=0.0)
+    if np.any(np.abs(whole - np.round(whole)) > 1e-6):
+        raise GridGISError(f"{name} must hold whole counts, got {raw[:5].tolist()!r}")
+    return pd.Series(np.round(whole).astype(np.int64), index=values.index, name=name)
+
+
+def _check_size(sites: gpd.GeoDataFrame, sites_m: gpd.GeoDataFrame) -> None:
+    """Refuse sites too large to be one site (a drawing slip), before any costly work."""
+    area = shapely.area(np.asarray(sites_m.geometry.array, dtype=object))
+    big = np.flatnonzero(np.nan_to_num(area) > MAX_SITE_AREA_M2)
+    if len(big):
+        ids = sites["site_id"].astype(str).to_numpy() if "site_id" in sites else sites.index
+        raise ValidationError(
+            [
+                Problem(
+                    f"site {ids[k]!r} covers {area[k]:,.0f} m2; a site may cover at most "
+                    f"{MAX_SITE_AREA_M2:,.0f} m2",
+                    layer="sites",
+                    feature=f"site_id={ids[k]!r}",
+                    field="geometry",
+                    fix="redraw the site (a slip of the mouse?)",
+                )
+                for k in big
+            ]
+        )
 
 
 def _with_columns(sites: gpd.GeoDataFrame, columns: dict[str, pd.Series]) -> gpd.GeoDataFrame:
@@ -411,11 +509,11 @@ def _near(tree: shapely.STRtree, sites: gpd.GeoDataFrame, margin_m: float) -> np
 
 def _distinct_households(
     served_ids: pd.Series, buildings: gpd.GeoDataFrame | None, per_floor: float
-) -> float:
+) -> int:
     """Households served by the plan, each building counted once."""
     if buildings is None or len(served_ids) == 0:
-        return 0.0
+        return 0
     ids = {b for group in served_ids for b in group}
     counts = resolve_households(buildings, per_floor=per_floor)["households"]
     mask = buildings["building_id"].astype(object).isin(ids).to_numpy()  # arrow isin is slow
-    return float(np.nansum(counts.to_numpy()[mask]))
+    return round(float(np.nansum(counts.to_numpy()[mask])))

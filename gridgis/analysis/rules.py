@@ -1,11 +1,23 @@
-"""Rule checks on candidate sites: a full checklist per site.
+"""Rule checks on candidate sites: a full checklist per site, as records.
 
-`check_sites` returns, for every site, one record per rule in `RULES`:
-``{rule, ok, severity, message, message_zh}``; the message carries the measured
-value ("3.0 m from building B2, needs 6.0 m"). Every rule is present for every
-site so a face can show the whole checklist; a rule whose layer is missing is
-``ok`` with the message ``"not checked: no <layer> layer"``. Thresholds come
-from `gridgis.core.settings.Settings`. Layers must already be in a metric CRS.
+`check_sites` returns, for every site, one record per rule in `RULES`, with
+the keys `CHECK_KEYS`:
+
+- ``status``: ``"pass"``, ``"fail"`` or ``"not_checked"``; ``ok`` is True,
+  False or None for them (a check not run is never a pass);
+- ``severity``: ``"error"`` or ``"warning"`` (`SEVERITY`);
+- ``measured``, ``needed`` (numbers or None) in ``unit`` (``"m"``, ``"m2"``);
+  for the overlap rules ``measured`` is the total overlap and ``needed`` 0;
+- ``ids``: the features involved (buildings, lanes, spaces; largest overlap first);
+- ``reason``: a key from `REASONS` for a check not run (``"no_paths_layer"``)
+  or passed trivially (``"not_applicable"``), else None;
+- ``params``: further numbers for the message (``areas_m2`` per id,
+  ``outside_pct``, ``clear_width_m``, ``site_type``).
+
+No words: `gridgis.report.checks.check_message` renders a record in zh or
+en. Every rule is present for every site so a face can show the whole
+checklist. Thresholds come from `gridgis.core.settings.Settings`. Layers must
+already be in a metric CRS.
 
 Examples
 --------
@@ -16,14 +28,19 @@ Examples
 ...                          geometry=[box(0, 0, 10, 6)], crs=4544)
 >>> b = gpd.GeoDataFrame({"building_id": ["B2"]}, geometry=[box(13, 0, 53, 11)], crs=4544)
 >>> checks = check_sites(sites, settings=default_settings(), buildings=b).iloc[0]
->>> [c["message"] for c in checks if c["rule"] == "shed_setback"]
-['3.0 m from building B2, needs 6.0 m']
+>>> setback = next(c for c in checks if c["rule"] == "shed_setback")
+>>> setback["status"], setback["ok"], setback["measured"], setback["needed"], setback["ids"]
+('fail', False, 3.0, 6.0, ['B2'])
+>>> fire = next(c for c in checks if c["rule"] == "fire_lane_clear")
+>>> fire["status"], fire["ok"], fire["reason"]
+('not_checked', None, 'no_paths_layer')
+>>> check_summary(checks)["all_clear"]
+False
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -33,11 +50,31 @@ import shapely
 from geopandas.array import GeometryArray
 from numpy.typing import ArrayLike, NDArray
 
+from gridgis.analysis.check_records import (
+    CHECK_KEYS,
+    OK_OF_STATUS,
+    REASONS,
+    STATUSES,
+    check_summary,
+)
+from gridgis.analysis.check_records import (
+    check_record as _rec,
+)
 from gridgis.core.crs import require_metric
 from gridgis.core.settings import Settings, SiteType, Sourced
 from gridgis.errors import GridGISError
 
-__all__ = ["RULES", "SEVERITY", "check_sites", "clear_width", "site_type_values"]
+__all__ = [
+    "CHECK_KEYS",
+    "REASONS",
+    "RULES",
+    "SEVERITY",
+    "STATUSES",
+    "check_sites",
+    "check_summary",
+    "clear_width",
+    "site_type_values",
+]
 
 RULES = (
     "inside_compound",
@@ -59,12 +96,8 @@ AREA_TOLERANCE_M2 = 0.05
 _LENGTH_TOLERANCE_M = 0.01
 _MIC_TOLERANCE_M = 0.001
 
-# (ok, message, message_zh) for each site, positional
-_Outcome = tuple[NDArray[np.bool_], list[str], list[str]]
-
-
-def _m(x: float) -> str:
-    return f"{x:.1f}"
+# one partial record per site (status, measured, ... without rule, ok, severity)
+_Outcome = list[dict[str, Any]]
 
 
 def _geometry(layer: gpd.GeoDataFrame | None) -> GeometryArray | None:
@@ -76,10 +109,10 @@ def _geometry(layer: gpd.GeoDataFrame | None) -> GeometryArray | None:
         return None
     try:
         return layer.geometry.array
-    except AttributeError:  # no active geometry column: an empty layer is just missing
+    except AttributeError:  # no active geometry column: an empty layer without geometry
         if len(layer):
             raise
-        return None
+        return GeometryArray(np.empty(0, dtype=object))
 
 
 def _geoms(geometry: GeometryArray) -> NDArray[np.object_]:
@@ -104,14 +137,7 @@ def _ids(layer: gpd.GeoDataFrame, column: str, rows: NDArray[np.intp]) -> NDArra
 
 
 def _not_checked(n: int, layer: str) -> _Outcome:
-    return (
-        np.ones(n, dtype=bool),
-        [f"not checked: no {layer} layer"] * n,
-        [f"未检查：缺少{_LAYER_ZH[layer]}图层"] * n,
-    )
-
-
-_LAYER_ZH = {"compound": "小区边界", "buildings": "楼栋", "paths": "道路", "spaces": "空间"}
+    return [_rec("not_checked", reason=f"no_{layer}_layer") for _ in range(n)]
 
 
 def _overlap_pairs(
@@ -136,23 +162,27 @@ def _per_site_lists(
     return out
 
 
-def _overlap_rule(
-    n: int,
-    hits: list[list[tuple[str, float]]],
-    *,
-    ok_en: str,
-    ok_zh: str,
-    fail_en: Callable[[str], str],
-    fail_zh: Callable[[str], str],
-) -> _Outcome:
-    ok = np.array([not h for h in hits], dtype=bool)
-    en = [ok_en if not h else fail_en(", ".join(f"{a} by {_m(m)} m2" for a, m in h)) for h in hits]
-    zh = [ok_zh if not h else fail_zh("、".join(f"{a} {_m(m)} m²" for a, m in h)) for h in hits]
-    return ok, en, zh
+def _overlap_rule(hits: list[list[tuple[str, float]]], **params: Any) -> _Outcome:
+    """Pass without overlaps; else fail, measured = total overlap, ids largest first."""
+    out = []
+    for h in hits:
+        areas = [round(a, 3) for _, a in h]
+        out.append(
+            _rec(
+                "fail" if h else "pass",
+                measured=sum(a for _, a in h),
+                needed=0.0,
+                unit="m2",
+                ids=[b for b, _ in h],
+                areas_m2=areas,
+                **params,
+            )
+        )
+    return out
 
 
 def _inside_compound(g: NDArray[np.object_], compound: NDArray[np.object_] | None) -> _Outcome:
-    if compound is None or len(compound) == 0:
+    if compound is None:
         return _not_checked(len(g), "compound")
     area = shapely.area(g)
     i, j = shapely.STRtree(compound).query(g, predicate="intersects")
@@ -162,17 +192,16 @@ def _inside_compound(g: NDArray[np.object_], compound: NDArray[np.object_] | Non
     outside = np.clip(area - inside, 0.0, None)
     share = np.divide(outside, area, out=np.zeros_like(area), where=area > 0)
     ok = outside <= AREA_TOLERANCE_M2
-    en = [
-        "inside the compound"
-        if k
-        else f"{100 * s:.1f}% of the site ({_m(o)} m2) is outside the compound"
+    return [
+        _rec(
+            "pass" if k else "fail",
+            measured=o,
+            needed=0.0,
+            unit="m2",
+            outside_pct=round(100 * s, 1),
+        )
         for k, s, o in zip(ok, share, outside, strict=True)
     ]
-    zh = [
-        "在小区边界内" if k else f"{100 * s:.1f}%（{_m(o)} m²）在小区边界外"
-        for k, s, o in zip(ok, share, outside, strict=True)
-    ]
-    return ok, en, zh
 
 
 def _no_building_overlap(
@@ -184,20 +213,12 @@ def _no_building_overlap(
     if buildings is None or building_g is None or tree is None:
         return _not_checked(len(g), "buildings")
     i, j, area = _overlap_pairs(g, building_g, tree)
-    hits = _per_site_lists(len(g), i, _ids(buildings, "building_id", j), area)
-    return _overlap_rule(
-        len(g),
-        hits,
-        ok_en="no overlap with buildings",
-        ok_zh="未压占楼栋",
-        fail_en=lambda s: f"overlaps building {s}",
-        fail_zh=lambda s: f"压占楼栋 {s}",
-    )
+    return _overlap_rule(_per_site_lists(len(g), i, _ids(buildings, "building_id", j), area))
 
 
 def _kind_rows(layer: gpd.GeoDataFrame, kind: str) -> NDArray[np.intp]:
     """Positions where ``layer["kind"]`` is `kind` (none without the column)."""
-    if "kind" not in layer:
+    if len(layer) == 0 or "kind" not in layer:
         return np.empty(0, dtype=np.intp)
     return np.flatnonzero(_str_values(layer["kind"].array) == kind)
 
@@ -207,17 +228,15 @@ def _fire_lane_clear(
     paths: gpd.GeoDataFrame | None,
     path_g: NDArray[np.object_] | None,
     clear_width: float,
+    lanes_anywhere: bool,
 ) -> _Outcome:
     if paths is None or path_g is None:
         return _not_checked(len(g), "paths")
     rows = _kind_rows(paths, "fire_lane")
     if len(rows) == 0:
-        n = len(g)
-        return (
-            np.ones(n, dtype=bool),
-            ["no fire lanes in the paths layer"] * n,
-            ["无消防车通道"] * n,
-        )
+        if lanes_anywhere:  # lanes exist, none near these sites: nothing to block
+            return _overlap_rule([[] for _ in g], clear_width_m=clear_width)
+        return [_rec("not_checked", reason="no_fire_lanes") for _ in g]
     lane_g = path_g[rows]
     if "width_m" in paths:
         width = paths["width_m"]
@@ -230,15 +249,7 @@ def _fire_lane_clear(
     half = np.fmax(width_arr, clear_width) / 2  # fmax: a missing width gets the rule's
     i, j, area = _lane_overlaps(g, lane_g, half)
     hits = _per_site_lists(len(g), i, _ids(paths, "path_id", rows[j]), area)
-    w = _m(clear_width)
-    return _overlap_rule(
-        len(g),
-        hits,
-        ok_en=f"clear of fire lanes (kept {w} m wide)",
-        ok_zh=f"未占用消防车通道（净宽 {w} m）",
-        fail_en=lambda s: f"overlaps fire lane {s} (must stay clear {w} m wide)",
-        fail_zh=lambda s: f"占用消防车通道 {s}（须保持净宽 {w} m）",
-    )
+    return _overlap_rule(hits, clear_width_m=clear_width)
 
 
 def _lane_zones(lanes: NDArray[np.object_], half: NDArray[np.float64]) -> NDArray[np.object_]:
@@ -279,29 +290,22 @@ def _shed_setback(
 ) -> _Outcome:
     n = len(g)
     shed = site_type == "parking_shed"
-    ok = np.ones(n, dtype=bool)
-    en = ["not applicable: parking sheds only"] * n
-    zh = ["不适用：仅限车棚"] * n
+    out = [_rec("pass", needed=setback, unit="m", reason="not_applicable") for _ in range(n)]
     if not shed.any():
-        return ok, en, zh
-    if buildings is None or tree is None:
-        en = ["not checked: no buildings layer" if s else e for s, e in zip(shed, en, strict=True)]
-        zh = ["未检查：缺少楼栋图层" if s else z for s, z in zip(shed, zh, strict=True)]
-        return ok, en, zh
+        return out
     pos = np.flatnonzero(shed)
+    if buildings is None or tree is None:
+        for s in pos:
+            out[s] = _rec("not_checked", needed=setback, unit="m", reason="no_buildings_layer")
+        return out
+    for s in pos:  # no building near (the engine passes those within reach): far enough
+        out[s] = _rec("pass", needed=setback, unit="m", reason="none_near")
     (src, idx), dist = tree.query_nearest(g[pos], all_matches=False, return_distance=True)
     b_ids = _ids(buildings, "building_id", idx)
-    need = _m(setback)
     for s, b, d in zip(pos[src], b_ids, dist, strict=True):
-        ok[s] = d >= setback - _LENGTH_TOLERANCE_M
-        shown = _m(d) if ok[s] or _m(d) != need else f"{d:.2f}"
-        if ok[s]:
-            en[s] = f"{shown} m from building {b} (needs {need} m)"
-            zh[s] = f"距楼栋 {b} {shown} m（须 ≥ {need} m）"
-        else:
-            en[s] = f"{shown} m from building {b}, needs {need} m"
-            zh[s] = f"距楼栋 {b} {shown} m，须 ≥ {need} m"
-    return ok, en, zh
+        ok = d >= setback - _LENGTH_TOLERANCE_M
+        out[s] = _rec("pass" if ok else "fail", measured=d, needed=setback, unit="m", ids=[b])
+    return out
 
 
 def _minimum(
@@ -309,23 +313,19 @@ def _minimum(
     need: NDArray[np.float64],
     site_type: NDArray[np.object_],
     *,
-    what: tuple[str, str],
-    unit: tuple[str, str],
+    unit: str,
     tol: float,
 ) -> _Outcome:
     ok = ~np.isnan(need) & (value >= need - tol)
-    en, zh = [], []
+    out = []
     for v, nd, t, k in zip(value, need, site_type, ok, strict=True):
         if np.isnan(nd):
-            en.append(f"not checked: site type {t!r} is not in the settings")
-            zh.append(f"未检查：设置中没有点位类型 {t!r}")
-        elif k:
-            en.append(f"{what[0]} {_m(v)} {unit[0]} (minimum {_m(nd)} {unit[0]})")
-            zh.append(f"{what[1]} {_m(v)} {unit[1]}（最小 {_m(nd)} {unit[1]}）")
+            out.append(
+                _rec("not_checked", measured=v, unit=unit, reason="unknown_site_type", site_type=t)
+            )
         else:
-            en.append(f"{what[0]} {_m(v)} {unit[0]}, needs {_m(nd)} {unit[0]}")
-            zh.append(f"{what[1]} {_m(v)} {unit[1]}，须 ≥ {_m(nd)} {unit[1]}")
-    return ok, en, zh
+            out.append(_rec("pass" if k else "fail", measured=v, needed=nd, unit=unit))
+    return out
 
 
 def _on_green_space(
@@ -335,15 +335,7 @@ def _on_green_space(
         return _not_checked(len(g), "spaces")
     rows = _kind_rows(spaces, "green")
     i, j, area = _overlap_pairs(g, space_g[rows])
-    hits = _per_site_lists(len(g), i, _ids(spaces, "space_id", rows[j]), area)
-    return _overlap_rule(
-        len(g),
-        hits,
-        ok_en="not on green space",
-        ok_zh="未占用绿地",
-        fail_en=lambda s: f"on green space {s}: needs approval",
-        fail_zh=lambda s: f"占用绿地 {s}：需审批",
-    )
+    return _overlap_rule(_per_site_lists(len(g), i, _ids(spaces, "space_id", rows[j]), area))
 
 
 @functools.cache
@@ -430,6 +422,7 @@ def check_sites(
     paths: gpd.GeoDataFrame | None = None,
     spaces: gpd.GeoDataFrame | None = None,
     min_width: pd.Series | None = None,
+    fire_lanes: bool | None = None,
 ) -> pd.Series:
     """Run every rule in `RULES` on every site.
 
@@ -442,16 +435,23 @@ def check_sites(
         ``rules.shed_setback_from_openings_m``, and per site type
         ``min_area_m2`` and ``min_width_m``.
     compound, buildings, paths, spaces
-        The project's layers; None (or empty) leaves their rules "not checked".
+        The project's layers. None (the project has no such layer) leaves
+        their rules ``not_checked``; a layer with no rows means there is none
+        of its features near the sites (buildings, paths, spaces: pass) or
+        every site lies outside (compound: fail).
     min_width
         Each site's clear width in metres when the caller has it (aligned with
         the sites; NaN entries are computed with `clear_width`).
+    fire_lanes
+        Whether the project's whole paths layer has fire lanes, when `paths`
+        holds only the paths near the sites; default: whether `paths` has
+        any. Without fire lanes anywhere, ``fire_lane_clear`` is not checked.
 
     Returns
     -------
     Series
-        Index of `sites`, named ``checks``: a list per site of
-        ``{rule, ok, severity, message, message_zh}``, in `RULES` order.
+        Index of `sites`, named ``checks``: a list per site of records with
+        the keys `CHECK_KEYS`, in `RULES` order (see the module docstring).
     """
     # each layer's geometry is looked up once (then its CRS is cheap): for the usual single
     # site, pandas/geopandas access costs more than the geometry work
@@ -466,7 +466,7 @@ def check_sites(
     if "site_type" not in sites:
         raise GridGISError("sites has no 'site_type' column; the layer contract needs one")
     g = _geoms(site_geometry)
-    layer_g = {k: None if v is None or len(v) == 0 else _geoms(v) for k, v in geometry.items()}
+    layer_g = {k: None if v is None else _geoms(v) for k, v in geometry.items()}
     raw_type = sites["site_type"].array
     site_type = _str_values(raw_type)
     raw = np.asarray(raw_type, dtype=object)
@@ -479,8 +479,14 @@ def check_sites(
         "inside_compound": _inside_compound(g, layer_g["compound"]),
         "no_building_overlap": _no_building_overlap(g, buildings, building_g, tree),
         "fire_lane_clear": _fire_lane_clear(
-            g, paths, layer_g["paths"], rules.fire_lane_clear_width_m.value
-        ),
+            g,
+            paths,
+            layer_g["paths"],
+            rules.fire_lane_clear_width_m.value,
+            bool(len(_kind_rows(paths, "fire_lane"))) if fire_lanes is None else fire_lanes,
+        )
+        if paths is not None
+        else _not_checked(len(g), "paths"),
         "shed_setback": _shed_setback(
             g, site_type, buildings, tree, rules.shed_setback_from_openings_m.value
         ),
@@ -488,16 +494,14 @@ def check_sites(
             area,
             _type_values(raw, settings, "min_area_m2"),
             site_type,
-            what=("area", "面积"),
-            unit=("m2", "m²"),
+            unit="m2",
             tol=AREA_TOLERANCE_M2,
         ),
         "min_width": _minimum(
             width,
             _type_values(raw, settings, "min_width_m"),
             site_type,
-            what=("clear width", "净宽"),
-            unit=("m", "m"),
+            unit="m",
             tol=_LENGTH_TOLERANCE_M,
         ),
         "on_green_space": _on_green_space(g, spaces, layer_g["spaces"]),
@@ -541,24 +545,15 @@ def _assemble(
     n = len(no_geometry)
     out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
     for rule in RULES:
-        ok, en, zh = outcomes[rule]
-        for k in range(n):
+        for k, partial in enumerate(outcomes[rule]):
             severity = SEVERITY[rule]
-            if en[k].startswith("not checked: site type"):
+            if partial["reason"] == "unknown_site_type":
                 severity = "warning"
             if no_geometry[k]:
-                ok[k], en[k], zh[k] = (
-                    False,
-                    "not checked: the site has no geometry",
-                    "未检查：点位无几何",
-                )
+                partial = _rec("not_checked", reason="no_geometry")
+            status = partial["status"]
             out[k].append(
-                {
-                    "rule": rule,
-                    "ok": bool(ok[k]),
-                    "severity": severity,
-                    "message": en[k],
-                    "message_zh": zh[k],
-                }
+                {"rule": rule, "status": status, "ok": OK_OF_STATUS[status], "severity": severity}
+                | partial
             )
     return out

@@ -24,6 +24,7 @@ from shapely.ops import polylabel
 from gridgis.analysis.engine import SiteAnalysis, analyze_sites
 from gridgis.core.project import Project
 from gridgis.errors import GridGISError
+from gridgis.report.checks import check_message
 from gridgis.report.i18n import LANGS, t
 from gridgis.report.labels import name_in
 from gridgis.report.map.style import site_colours
@@ -117,10 +118,9 @@ def type_colours(project: Project, sites: pd.DataFrame) -> dict[str, str]:
 
 def failed_checks(props: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
     """(letter, message) of every failed check of the proposals, in `lang`."""
-    key = "message_zh" if lang == "zh" else "message"
     return [
-        (row.letter, c.get(key) or c["message"])
+        (row.letter, check_message(c, lang))
         for row in props.itertuples()
         for c in row.checks
-        if not c["ok"]
+        if c["ok"] is False  # a check not run (ok None) is not a failure
     ]
