@@ -19,12 +19,13 @@ import geopandas as gpd
 import pandas as pd
 
 from app import common
+from app.mapwidget import asset_url
 from gridgis.analysis.corners import compare_spaces, find_corners
 from gridgis.analysis.stalls.site import layout_site
 from gridgis.core.crs import convert_gdf
 from gridgis.core.project import Project
 from gridgis.report.i18n import t
-from gridgis.report.map.assets import VENDOR_URL, localize_assets
+from gridgis.report.map.assets import localize_assets
 from gridgis.report.map.style import escape_html
 from gridgis.report.map.view import display_datum, project_map
 
@@ -136,7 +137,8 @@ def candidates_map(
 ) -> folium.Map:
     """The project's map (surveyed spaces, sites) with the candidates over it, labelled C1..."""
     key = (tianditu_key or "").strip() if basemap.startswith("tianditu") else None
-    m = project_map(live_project(ctx), lang=lang, basemap=basemap, sites=True, tianditu_key=key)
+    m = project_map(live_project(ctx), lang=lang, basemap=basemap, sites=True, tianditu_key=key,
+                    asset_url=asset_url())  # fmt: skip
     # control=False: the map's layer control is already added and would name an undeclared layer
     group = folium.FeatureGroup(name=t("corners.suggested", lang), control=False)
     shown = _display(candidates, basemap)
@@ -170,7 +172,7 @@ def candidates_map(
         ).add_to(group)
         _label(geom.representative_point(), str(rec["candidate_id"])).add_to(group)
     group.add_to(m)
-    return localize_assets(m, base_url=VENDOR_URL)
+    return localize_assets(m, asset_url=asset_url())
 
 
 def stalls_map(site: gpd.GeoDataFrame, laid: gpd.GeoDataFrame, lang: str) -> folium.Map:
@@ -208,7 +210,7 @@ def stalls_map(site: gpd.GeoDataFrame, laid: gpd.GeoDataFrame, lang: str) -> fol
             ),
         ).add_to(m)
     m.fit_bounds([[south, west], [north, east]], padding=(10, 10))
-    return localize_assets(m, base_url=VENDOR_URL)
+    return localize_assets(m, asset_url=asset_url())
 
 
 _BLOCKERS = ("site", "building", "fire_lane", "path", "outside")

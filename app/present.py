@@ -12,7 +12,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from app import common
+from app import common, mapwidget
 from gridgis.analysis.funding import split_funding, split_plan_funding
 from gridgis.core.project import Project
 from gridgis.core.settings import Settings
@@ -72,7 +72,7 @@ def _map_html(path: str, stamp: tuple[Any, ...], version: int, lang: str, curren
 
     project = common.load_project(Path(path))
     props = _proposals(path, stamp, version)
-    m = project_map(project, lang=lang, sites=False)
+    m = project_map(project, lang=lang, sites=False, asset_url=mapwidget.asset_url())
     m.get_root().header.add_child(folium.Element(_CSS))
     for _, row in props.iterrows():
         on = row["letter"] == current
