@@ -1,9 +1,10 @@
-"""What a page run sees: the open project (`Context`), its messages, and its names in words.
+"""What a page run sees: the open project (`Context`), its messages, its sites' titles.
 
 Every page starts with ``ctx = context()``: the session's open project, its
 site store and the sites' version, or an error on the page. Numbers come from
 ``ctx.analysis()`` (`app.engine.analyze`: the library's one analysis path);
-names and titles from the helpers here, escaped for Markdown with `plain`.
+names and words from `gridgis.report.labels`; user text is escaped for
+Markdown with `plain`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from gridgis.analysis.engine import SiteAnalysis
 from gridgis.core.project import Project
 from gridgis.core.store import SiteStore
 from gridgis.errors import GridGISError
-from gridgis.report.i18n import t, t_or
+from gridgis.report.i18n import t
+from gridgis.report.labels import name_in, type_label
 
 __all__ = [
     "Context",
@@ -33,8 +35,6 @@ __all__ = [
     "plain",
     "show_flash",
     "site_title",
-    "type_label",
-    "unit_label",
     "watch_sites",
 ]
 
@@ -87,30 +87,11 @@ def plain(text: object) -> str:
     return escaped.replace("\n", "  \n")
 
 
-def type_label(kind: str, lang: str, project: Project) -> str:
-    """A site type's name in `lang` (from settings for types added there)."""
-    text = t_or(f"map.{kind}", lang, "")
-    if text:
-        return text
-    site_type = project.settings.site_types.get(kind)
-    if site_type is None:
-        return kind
-    return site_type.label_zh if lang == "zh" else site_type.label_en
-
-
-def unit_label(unit: str, lang: str) -> str:
-    """A unit (``bikes``, ``m2``, ``port``...) in `lang`."""
-    return t_or(f"unit.{unit}", lang, unit)
-
-
 def site_title(row: pd.Series | dict[str, Any], lang: str, project: Project) -> str:
     """``S4 · 东北角车棚`` (or the type's name when the site has no name)."""
-    name = row.get("name")
-    if lang == "en" and isinstance(row.get("name_en"), str) and row.get("name_en"):
-        name = row.get("name_en")
-    if not isinstance(name, str) or not name.strip():
-        name = type_label(str(row.get("site_type")), lang, project)
-    return f"{row.get('site_id')} · {name}"
+    kind = type_label(str(row.get("site_type")), lang, project.settings)
+    fields = row.to_dict() if isinstance(row, pd.Series) else row  # a Series' .name is its label
+    return f"{row.get('site_id')} · {name_in(fields, lang, kind)}"
 
 
 @functools.lru_cache(maxsize=16)
@@ -118,11 +99,8 @@ def _building_names(path: str, stamp: workspace.Stamp, lang: str) -> dict[str, s
     buildings = workspace.load_project(path, stamp).layers["buildings"]
     names = {}
     for rec in pd.DataFrame(buildings.drop(columns="geometry")).to_dict("records"):
-        name = rec.get("name_en") if lang == "en" else None
-        if not isinstance(name, str) or not name.strip():
-            name = rec.get("name")
-        bid = str(rec["building_id"])
-        names[bid] = f"{bid} {name}" if isinstance(name, str) and name.strip() else bid
+        bid, name = str(rec["building_id"]), name_in(rec, lang)
+        names[bid] = f"{bid} {name}" if name else bid
     return names
 
 

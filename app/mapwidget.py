@@ -11,18 +11,40 @@ identical, so an upgrade of streamlit-folium that changes them fails a test).
 The component is keyed on the base map's script: as long as the base map is
 the same, the browser keeps the map (view, half-drawn shapes) and only swaps
 the feature group.
+
+The map's scripts (Leaflet...) are package data of gridgis; Streamlit serves
+only ``./static`` next to ``app.py``, so `asset_url` copies them there
+(`gridgis.report.map.assets.export_assets`, when missing or changed: plain
+files, no links, so Windows works too) and gives the URL to build maps with:
+``project_map(..., asset_url=mapwidget.asset_url())`` keeps the pages small.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import branca
 import folium
 import streamlit as st
 import streamlit_folium as sf
+
+from gridgis.report.map.assets import export_assets
+
+#: The copy of the map's scripts that Streamlit serves (``server.enableStaticServing``).
+STATIC_VENDOR = Path(__file__).resolve().parents[1] / "static" / "vendor" / "node_modules"
+#: Its URL.
+ASSET_URL = "/app/static/vendor/node_modules"
+
+
+@functools.cache
+def asset_url() -> str:
+    """The URL of the served map scripts, copied into ``static/`` first (once per process)."""
+    export_assets(STATIC_VENDOR)
+    return ASSET_URL
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ import streamlit as st
 
 from app import state, workspace
 from app.context import plain
+from gridgis.core.project import Project
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import LANG_NAMES, LANGS, t
+from gridgis.report.labels import name_in
 from gridgis.report.map.view import BASEMAPS
 
 
@@ -131,11 +133,9 @@ def _summary(lang: str) -> None:
         st.caption("  \n".join(notes))
 
 
-def display_name(project, lang: str) -> str:
-    """The compound's name, in English (``name_en``) when asked and present."""
+def display_name(project: Project, lang: str) -> str:
+    """The compound's name in `lang` (``name_en`` in English, when present)."""
     compound = project.layer("compound")
-    if lang == "en" and compound is not None and len(compound) and "name_en" in compound:
-        english = str(compound["name_en"].iloc[0] or "").strip()
-        if english and english != "nan":
-            return english
-    return project.name
+    if compound is None or not len(compound):
+        return project.name
+    return name_in(compound.iloc[0].to_dict(), lang, project.name)

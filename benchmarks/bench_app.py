@@ -255,7 +255,9 @@ def main() -> None:
 
     # 2. sizes, from the library (what the app sends)
     sample = open_project(REPO / "data" / "dongsi180")
-    prepared = mapwidget.prepare(project_map(sample, sites=False, draw=True))
+    prepared = mapwidget.prepare(
+        project_map(sample, sites=False, draw=True, asset_url=mapwidget.ASSET_URL)
+    )
     group = sites_layer(analyze_sites(sample).sites, settings=sample.settings, clear_drawn=0)
     group_kb = len(mapwidget.feature_group_script(group).encode()) / 1024
     map_kb = prepared.size / 1024
@@ -267,7 +269,8 @@ def main() -> None:
     log = workspace / "timing.jsonl"
     district = synthetic_district(args.buildings, 50)
     save_project(district, workspace / "district")
-    district_html = project_map(district, sites=False, draw=True).get_root().render()
+    district_map = project_map(district, sites=False, draw=True, asset_url=mapwidget.ASSET_URL)
+    district_html = district_map.get_root().render()
     district_kb = len(district_html.encode()) / 1024
     proc, url = start_app(workspace, log)
     aborted: list[str] = []

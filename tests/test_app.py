@@ -89,6 +89,7 @@ def test_map_page_opens_a_copy_of_the_sample(workspace):
     assert "老旧小区改造规划" in at.title[0].value
     summary = " ".join(md.value for md in at.sidebar.markdown)
     assert "**308** 户" in summary and "**4** 栋" in summary
+    assert summary.startswith("**东四街180号院**")  # the compound's name, in Chinese
     picker = _select(at, "选中的场地（共 3 处）")
     assert picker.options == ["SITE1 · 智能充电非机动车棚", "SITE2 · 党群活动室（邻里客厅）",
                               "SITE3 · 小区菜园"]  # fmt: skip
@@ -149,7 +150,7 @@ def test_drawing_stores_a_site_with_its_metrics(workspace):
     assert metrics["面积"].endswith("m²") and float(metrics["面积"].split()[0]) == pytest.approx(
         75.1, abs=1.5
     )
-    assert metrics["容量"].endswith("辆") and metrics["造价"].startswith("¥")
+    assert metrics["容量"].endswith("辆") and metrics["造价"].endswith(" 元")
     assert metrics["服务户数"].endswith("户")
     assert any("S1" in toast.value for toast in at.toast)
     # the cost table lists the items with units in the headers
@@ -330,7 +331,7 @@ def test_sites_page_table_totals_and_compare(workspace):
     at = _sites_page("en")
     metrics = _metrics(at)
     assert metrics["Sites"] == "3"
-    assert metrics["Total cost"] == "¥158,119"
+    assert metrics["Total cost"] == "CNY 158,119"
     assert metrics["Households served (distinct)"] == "308 households"
     assert metrics["Bike spaces"] == "34" and metrics["Charging ports"] == "12"
     table = at.dataframe[0].value
@@ -519,7 +520,7 @@ def test_saved_settings_change_the_metrics(workspace):
     assert "S1" in set(saved.layers["sites"]["site_id"])
     _select(at, "Selected site").set_value("SITE2").run()  # the activity room
     assert _metrics(_ok(at))["Cost"] != before
-    assert _metrics(at)["Cost"] == "¥125,865"  # 83.9 m2 x 1500
+    assert _metrics(at)["Cost"] == "CNY 125,865"  # 83.9 m2 x 1500
 
 
 def test_bad_settings_are_not_saved(workspace):

@@ -13,7 +13,8 @@ from .conftest import DATA
 
 
 def _base(lang: str = "zh"):
-    return project_map(open_project(DATA / "dongsi180"), lang=lang, sites=False, draw=True)
+    project = open_project(DATA / "dongsi180")
+    return project_map(project, lang=lang, sites=False, draw=True, asset_url=mapwidget.asset_url())
 
 
 def _group(selected: str | None = None):

@@ -73,8 +73,8 @@ def _shown(at: AppTest) -> dict[str, str]:
 
 
 def _number(text: str) -> float:
-    """``"¥12,345"``, ``"75.1 m²"``, ``"34 bikes"`` -> the number."""
-    return float(text.replace("¥", "").replace(",", "").split()[0])
+    """``"CNY 12,345"``, ``"75.1 m²"``, ``"34 bikes"`` -> the number."""
+    return float(text.removeprefix("CNY ").replace(",", "").split()[0])
 
 
 @pytest.mark.parametrize("sample", SAMPLES)
@@ -96,7 +96,7 @@ def test_the_numbers_beside_the_map_are_those_of_gridgis_analyze(sample, workspa
         assert _number(shown["Area"]) == pytest.approx(want["area_m2"], abs=0.05), where
         unit = t(f"unit.{want['capacity_unit']}", "en")
         assert shown["Capacity"] == f"{want['capacity']} {unit}", where
-        assert shown["Cost"] == f"¥{want['cost_cny']:,.0f}", where
+        assert shown["Cost"] == f"CNY {want['cost_cny']:,.0f}", where
         assert _number(shown["Cost"]) == pytest.approx(want["cost_cny"], abs=0.5), where
         assert int(shown["Households served"]) == want["households_served"], where
         assert int(shown["To consult first"]) == want["households_adjacent"], where

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from shapely import box
@@ -46,17 +48,27 @@ def _metric(at: AppTest, label: str) -> str:
     return found[0]
 
 
+def _cny(text: str) -> float:
+    """``"CNY 1,234"`` -> 1234.0."""
+    assert text.startswith("CNY "), text
+    return float(text.removeprefix("CNY ").replace(",", ""))
+
+
 def _markdown(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
 @pytest.mark.parametrize(
-    ("lang", "heading", "cost"), [("zh", "方案 A", "总造价"), ("en", "Proposal A", "Total cost")]
+    ("lang", "heading", "cost", "money"),
+    [
+        ("zh", "方案 A", "总造价", r"^[\d,]+ 元$"),
+        ("en", "Proposal A", "Total cost", r"^CNY [\d,]+$"),
+    ],
 )
-def test_presentation_page_opens(lang, heading, cost):
+def test_presentation_page_opens(lang, heading, cost, money):
     at = _page("app/pages/present.py", lang)
     assert heading in _markdown(at)
-    assert _metric(at, cost).startswith("¥")
+    assert re.match(money, _metric(at, cost)), _metric(at, cost)
     labels = [b.label for b in at.button]
     assert any("PDF" in label for label in labels)
     prev = next(b for b in at.button if b.key == "present_prev")
@@ -90,11 +102,11 @@ def test_funding_parameters_change_the_per_household_figure():
     _ok(multiple.set_value(1.0).run())
     after = _metric(at, label)
     assert after != before
-    assert float(after.strip("¥").replace(",", "")) > float(before.strip("¥").replace(",", ""))
+    assert _cny(after) > _cny(before)
     assert any("not saved" in c.value for c in at.caption)
     other = next(n for n in at.number_input if n.label.startswith("Other sources"))
     _ok(other.set_value(1_000_000.0).run())
-    assert _metric(at, label) == "¥0"  # other money covers the whole cost
+    assert _metric(at, label) == "CNY 0"  # other money covers the whole cost
 
 
 def test_funding_settings_copy_leaves_the_original_alone():

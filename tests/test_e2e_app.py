@@ -109,7 +109,7 @@ def test_planner_walkthrough_offline(app_url, tmp_path):
             expect(heading).to_be_visible()
             metrics = page.get_by_test_id("stMetric")
             expect(metrics.filter(has_text="Area")).to_contain_text("m²")
-            expect(metrics.filter(has_text="Cost")).to_contain_text("¥")
+            expect(metrics.filter(has_text="Cost")).to_contain_text("CNY ")
             households = metrics.filter(has_text="Households served").get_by_test_id(
                 "stMetricValue"
             )

@@ -61,6 +61,9 @@ def test_computed_keys_exist():
     keys |= {f"edit.undone_{op}" for op in ("add", "update", "delete")}
     keys |= {f"site.method_{m}" for m in ("network", "straight_line", "network_and_straight_line")}
     keys |= {f"unit.{u}" for u in ("m2", "m", "port", "circuit", "site", "each")}
+    keys |= {f"vote_map.{k}" for k in ("turnout", "approval", "name", "owners", "participating",
+                                       "agree", "oppose", "abstain")}  # fmt: skip
+    keys.add("labels.money")
     settings = default_settings()
     keys |= {f"unit.{t.capacity_unit}" for t in settings.site_types.values()}
     keys |= {f"unit.rate_{c.basis}" for c in settings.cost_items.values()}
@@ -94,3 +97,18 @@ def test_unknown_language_is_an_error():
 
     with pytest.raises(GridGISError, match=r"lang must be one of .* got 'fr'"):
         t("map.legend", "fr")
+
+
+# a table of words by language, or a label picked by hand, outside the catalog
+WORD_TABLE = re.compile(r"""["']zh["']\s*:\s*\{|label_zh if lang|name_zh if lang""")
+
+
+def test_the_library_keeps_no_words_outside_the_catalog():
+    library = [p for p in SOURCES if (REPO / "gridgis") in p.parents]
+    offenders = [
+        f"{p.relative_to(REPO)}:{n}"
+        for p in library
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if WORD_TABLE.search(line)
+    ]
+    assert offenders == [], "use gridgis.report.i18n.t and gridgis.report.labels"

@@ -13,13 +13,29 @@ from shapely import box
 from gridgis.core.crs import convert_geometries
 from gridgis.core.project import Project, open_project
 from gridgis.errors import GridGISError
-from gridgis.report.map.assets import LOCAL_ASSETS, VENDOR_URL, iter_asset_urls, localize_assets
+from gridgis.report.map.assets import (
+    LOCAL_ASSETS,
+    VENDOR_FILES,
+    check_assets,
+    export_assets,
+    iter_asset_urls,
+    localize_assets,
+    vendor_dir,
+)
 from gridgis.report.map.compact import decode_geometries, encode_geometries
 from gridgis.report.map.view import display_datum, from_display, project_map, sites_layer
 
 from .conftest import DATA, REPO, _frame
 
 HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+VENDOR_URL = "/app/static/vendor/node_modules"  # where the app serves its copy
+
+
+def _map(project: Project, **kwargs) -> folium.Map:
+    """The map as the app builds it: scripts linked from its served copy (pages stay small)."""
+    return project_map(project, asset_url=VENDOR_URL, **kwargs)
 
 
 def _html(m: folium.Map) -> str:
@@ -50,7 +66,7 @@ def dongsi() -> Project:
 
 
 def test_map_shows_names_and_tooltips(tiny):
-    text = _decoded(_html(project_map(tiny)))
+    text = _decoded(_html(_map(tiny)))
     for name in ("1栋", "2栋", "一网格", "王阿姨", "车棚", "东北角", "荒废绿化带"):
         assert name in text
     assert "28 户" in text  # households with their unit
@@ -59,7 +75,7 @@ def test_map_shows_names_and_tooltips(tiny):
 
 
 def test_english_labels(tiny):
-    text = _decoded(_html(project_map(tiny, lang="en")))
+    text = _decoded(_html(_map(tiny, lang="en")))
     assert "Legend" in text and "Fire lane" in text and "Golden corner" in text
     assert "28 households" in text
     assert "图例" not in text
@@ -68,7 +84,7 @@ def test_english_labels(tiny):
 def test_names_are_html_escaped(tiny):
     tiny.layers["buildings"].loc[0, "name"] = HOSTILE
     tiny.layers["sites"].loc[0, "name"] = "</script><script>alert(2)</script>"
-    html = _html(project_map(tiny))
+    html = _html(_map(tiny))
     text = _decoded(html)
     assert "测试小区 &lt;b&gt;x&lt;/b&gt;" in text
     assert "<b>x</b>" not in text
@@ -78,7 +94,7 @@ def test_names_are_html_escaped(tiny):
 
 
 def test_only_local_assets(dongsi):
-    m = project_map(dongsi)
+    m = _map(dongsi)
     html = _html(m)
     tags = re.findall(r"<(?:script|link)\b[^>]*>", html)
     urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", " ".join(tags))
@@ -92,12 +108,39 @@ def test_only_local_assets(dongsi):
 
 
 def test_local_assets_are_installed():
-    missing = [
-        path
-        for path in LOCAL_ASSETS.values()
-        if path and not (REPO / "static/vendor/node_modules" / path).is_file()
-    ]
-    assert not missing, f"run ./dev setup (npm) to install {missing}"
+    root = check_assets()  # raises when ./dev setup (npm) has not installed them
+    assert {p for p in LOCAL_ASSETS.values() if p} <= set(VENDOR_FILES)
+    assert all(root.joinpath(*p.split("/")).is_file() for p in VENDOR_FILES)
+    assert str(vendor_dir()).startswith(str(REPO / "gridgis"))  # package data, not ./static
+
+
+def test_map_inlines_its_scripts_by_default(tiny):
+    page = _html(project_map(tiny, draw=True))
+    assert not re.search(r"<script[^>]*\bsrc=|<link[^>]*\bhref=", page)
+    leaflet = (vendor_dir() / "leaflet/dist/leaflet.js").read_text(encoding="utf-8")
+    assert leaflet[-2100:-100] in page  # Leaflet itself, inlined
+    assert page.index("Leaflet.draw 1.0.2") > page.index('t.version="1.9.3"')  # draw after it
+    assert "sourceMappingURL" not in page  # nothing the browser would fetch
+    assert "url(data:image/png;base64," in page  # the stylesheets' images too
+    # the styles and templates are package data: the compact canvas layer is in the page
+    district_like = _html(project_map(tiny, asset_url=VENDOR_URL))
+    assert "gridgis-legend" in district_like
+
+
+def test_missing_assets_say_where_they_come_from(tiny, tmp_path):
+    with pytest.raises(GridGISError, match=r"npm ci --prefix gridgis/report/map/vendor"):
+        project_map(tiny, vendor=tmp_path)
+    assert "leaflet.js" in _html(project_map(tiny, asset_url="https://example.org/v"))
+
+
+def test_export_assets_copies_only_what_changed(tmp_path):
+    written = export_assets(tmp_path / "vendor")
+    assert {p.relative_to(tmp_path / "vendor").as_posix() for p in written} == set(VENDOR_FILES)
+    assert export_assets(tmp_path / "vendor") == []
+    stale = tmp_path / "vendor" / "leaflet" / "dist" / "leaflet.js"
+    stale.write_text("old", encoding="utf-8")
+    assert export_assets(tmp_path / "vendor") == [stale]
+    assert stale.read_bytes() == (vendor_dir() / "leaflet/dist/leaflet.js").read_bytes()
 
 
 def test_unknown_asset_is_an_error():
@@ -106,11 +149,13 @@ def test_unknown_asset_is_an_error():
     m = folium.Map(tiles=None)
     widget.add_to(m)
     with pytest.raises(GridGISError, match=r"'widget' from 'https://cdn.example.com/widget.js'"):
-        localize_assets(m)
+        localize_assets(m, asset_url=VENDOR_URL)
 
 
 def test_dropped_assets_and_idempotence():
-    m = localize_assets(localize_assets(folium.Map(tiles=None)))
+    m = localize_assets(
+        localize_assets(folium.Map(tiles=None), asset_url=VENDOR_URL), asset_url=VENDOR_URL
+    )
     urls = list(iter_asset_urls(m))
     assert f"{VENDOR_URL}/leaflet/dist/leaflet.css" in urls
     assert not any("bootstrap" in u or "awesome" in u for u in urls)
@@ -118,14 +163,14 @@ def test_dropped_assets_and_idempotence():
 
 
 def test_sample_map_is_small_and_rounded(dongsi):
-    html = _html(project_map(dongsi))
+    html = _html(_map(dongsi))
     assert len(html.encode()) < 120_000
     assert not re.search(r"\d\.\d{8,}", html), "coordinates should have 7 decimals at most"
     assert "东四街180号院" in _decoded(html)
 
 
 def test_fits_the_compound(dongsi):
-    html = _html(project_map(dongsi))
+    html = _html(_map(dongsi))
     _, south, east, _ = dongsi.layers["compound"].total_bounds
     assert "fitBounds" in html
     assert f"{round(south, 7)}" in html and f"{round(east, 7)}" in html
@@ -133,7 +178,7 @@ def test_fits_the_compound(dongsi):
 
 def test_minimal_project(tiny_layers):
     layers = {k: tiny_layers[k] for k in ("compound", "buildings")}
-    text = _decoded(_html(project_map(Project(layers=layers), lang="en")))
+    text = _decoded(_html(_map(Project(layers=layers), lang="en")))
     assert "Buildings" in text and "Micro-grids" not in text
 
 
@@ -141,12 +186,12 @@ def test_derived_households_are_marked(tiny_layers):
     buildings = tiny_layers["buildings"].copy()
     buildings["households"] = [None, 56]
     project = Project(layers={**tiny_layers, "buildings": gpd.GeoDataFrame(buildings)})
-    text = _decoded(_html(project_map(project)))
+    text = _decoded(_html(_map(project)))
     assert "约 14 户（推算）" in text  # 1 unit x 7 floors x 2 per floor (default fallback)
 
 
 def test_osm_basemap(tiny):
-    html = _html(project_map(tiny, basemap="osm"))
+    html = _html(_map(tiny, basemap="osm"))
     assert "tile.openstreetmap.org" in html
     assert not re.search(r"""<script[^>]+src=["']https?://""", html)
 
@@ -157,14 +202,14 @@ def test_osm_basemap(tiny):
 )
 def test_bad_options(tiny, kwargs, message):
     with pytest.raises(GridGISError, match=message):
-        project_map(tiny, **kwargs)
+        _map(tiny, **kwargs)
 
 
 # --- the app's base map and sites layer -----------------------------------------------
 
 
 def test_base_map_for_the_app_has_the_draw_toolbar_and_no_sites(dongsi):
-    m = project_map(dongsi, sites=False, draw=True, lang="zh")
+    m = _map(dongsi, sites=False, draw=True, lang="zh")
     html = _html(m)
     text = _decoded(html)
     assert "L.Control.Draw" in html
@@ -180,7 +225,7 @@ def test_base_map_for_the_app_has_the_draw_toolbar_and_no_sites(dongsi):
 
 
 def test_labels_show_names_households_and_leaders(dongsi):
-    text = _decoded(_html(project_map(dongsi, lang="zh")))
+    text = _decoded(_html(_map(dongsi, lang="zh")))
     assert "1栋<br>84 户" in text  # a building: name and households
     assert "1栋微网格<br>王阿姨 · 84 户" in text  # a micro-grid: name, leader, households
 
@@ -203,8 +248,8 @@ def test_sites_layer_escapes_and_highlights(tiny):
 
 def test_gaode_shows_layers_in_gcj02_and_drawings_come_back_in_wgs84(tiny):
     lon, lat = tiny.layers["buildings"].geometry[0].exterior.coords[0]
-    plain = _html(project_map(tiny, basemap="none"))
-    gaode = _html(project_map(tiny, basemap="gaode"))
+    plain = _html(_map(tiny, basemap="none"))
+    gaode = _html(_map(tiny, basemap="gaode"))
     assert f"{round(lon, 7)}" in plain and f"{round(lon, 7)}" not in gaode
     assert "webrd0{s}.is.autonavi.com" in gaode
     drawn = convert_geometries(box(lon, lat, lon + 1e-4, lat + 1e-4), src="wgs84", dst="gcj02")
@@ -216,10 +261,10 @@ def test_gaode_shows_layers_in_gcj02_and_drawings_come_back_in_wgs84(tiny):
 
 def test_tianditu_needs_a_plain_key(tiny):
     with pytest.raises(GridGISError, match="tianditu_key must be 8-64 letters or digits"):
-        project_map(tiny, basemap="tianditu")
+        _map(tiny, basemap="tianditu")
     with pytest.raises(GridGISError, match="got '\"><script>'"):
-        project_map(tiny, basemap="tianditu", tianditu_key='"><script>')
-    html = _html(project_map(tiny, basemap="tianditu", tianditu_key="abcdef0123456789"))
+        _map(tiny, basemap="tianditu", tianditu_key='"><script>')
+    html = _html(_map(tiny, basemap="tianditu", tianditu_key="abcdef0123456789"))
     assert "tianditu.gov.cn/vec_w/wmts" in html and "tk=abcdef0123456789" in html
 
 
@@ -238,7 +283,7 @@ def district() -> Project:
 
 
 def test_large_layers_are_compact_rounded_and_drawn_on_canvas(district):
-    html = _html(project_map(district, sites=False, draw=True))
+    html = _html(_map(district, sites=False, draw=True))
     assert 'preferCanvas": true' in html or '"preferCanvas": true' in html
     assert "L.geoJson" not in html and '"type": "Feature"' not in html
     payloads = _payloads(html)
@@ -249,7 +294,7 @@ def test_large_layers_are_compact_rounded_and_drawn_on_canvas(district):
 
 
 def test_large_map_carries_every_building(district):
-    html = _html(project_map(district, lang="en", sites=False, draw=True))
+    html = _html(_map(district, lang="en", sites=False, draw=True))
     buildings = district.layers["buildings"]
     (data,) = [p for p in _payloads(html) if len(p["f"]) == len(buildings)]
     shapes = decode_geometries(data)
@@ -268,7 +313,7 @@ def test_large_maps_simplify_detailed_shapes(district):
     detailed = shapely.segmentize(buildings.geometry.iloc[0], 1e-5)  # about 1 m steps
     assert shapely.get_num_coordinates(detailed) > 40
     buildings.loc[0, "geometry"] = detailed
-    html = _html(project_map(Project(layers={**district.layers, "buildings": buildings})))
+    html = _html(_map(Project(layers={**district.layers, "buildings": buildings})))
     (data,) = [p for p in _payloads(html) if len(p["f"]) == len(buildings)]
     assert data["r"][0] == 4  # the straight edges' extra points are gone (20 cm tolerance)
 
@@ -294,16 +339,16 @@ def test_compact_encoding_round_trips():
 def test_names_cannot_run_as_templates(tiny, district):
     """folium renders some output again as a Jinja template: braces must not reach it."""
     tiny.layers["buildings"].loc[0, "name"] = "{{ 7*7 }}栋"
-    small = html.unescape(_decoded(_html(project_map(tiny))))
+    small = html.unescape(_decoded(_html(_map(tiny))))
     assert "{{ 7*7 }}栋" in small and "49栋" not in small
     buildings = district.layers["buildings"].copy()
     buildings.loc[0, "name"] = "{{ 6*7 }}栋"
     large = Project(layers={**district.layers, "buildings": buildings})
-    text = html.unescape(_decoded(_html(project_map(large))))
+    text = html.unescape(_decoded(_html(_map(large))))
     assert "{{ 6*7 }}栋" in text and "42栋" not in text
 
 
 def test_the_view_is_fitted_before_layers_are_drawn(dongsi):
-    html = _html(project_map(dongsi))
+    html = _html(_map(dongsi))
     assert '"animate": false' in html
     assert html.index("fitBounds") < html.index("L.geoJson")

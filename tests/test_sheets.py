@@ -16,15 +16,10 @@ from gridgis.analysis.engine import analyze_sites
 from gridgis.cli import main
 from gridgis.core.project import Project, open_project
 from gridgis.errors import GridGISError
-from gridgis.report.sheets.draw import _is_cff
 from gridgis.report.sheets.offline import standalone_html
-from gridgis.report.sheets.render import (
-    _letter,
-    cjk_font,
-    map_sheet,
-    proposals,
-    share_png,
-)
+from gridgis.report.sheets.proposals import letter
+from gridgis.report.sheets.render import cjk_font, map_sheet, proposals, share_png
+from gridgis.report.sheets.style import is_cff
 
 from .conftest import DATA, _frame
 
@@ -91,7 +86,7 @@ def busy(tiny_layers) -> Project:
 
 
 def test_letters():
-    assert [_letter(i) for i in (0, 1, 25, 26, 27, 51, 52)] == [
+    assert [letter(i) for i in (0, 1, 25, 26, 27, 51, 52)] == [
         "A", "B", "Z", "AA", "AB", "AZ", "BA",
     ]  # fmt: skip
 
@@ -113,9 +108,9 @@ def test_cjk_font_is_found_and_cff_detected():
     family, fonttype = cjk_font()
     assert "CJK" in family or "Hei" in family or "Fallback" in family or "Ming" in family
     entry = next(f for f in font_manager.fontManager.ttflist if f.name == family)
-    assert fonttype == (3 if _is_cff(entry.fname, getattr(entry, "index", 0)) else 42)
+    assert fonttype == (3 if is_cff(entry.fname, getattr(entry, "index", 0)) else 42)
     dejavu = font_manager.findfont("DejaVu Sans")
-    assert not _is_cff(dejavu)  # TrueType outlines
+    assert not is_cff(dejavu)  # TrueType outlines
 
 
 # --- the A3 sheet ------------------------------------------------------------------------
@@ -244,8 +239,8 @@ def test_html_escapes_names_and_letters_many(busy):
     busy.layers["sites"].loc[4, "status"] = "proposed"  # mapview cannot style a missing status
     text = _decoded(standalone_html(busy, lang="en"))
     assert "<img src=x" not in text
-    for letter in "ABC":
-        assert f">{letter}</span>" in text
+    for badge in "ABC":
+        assert f">{badge}</span>" in text
 
 
 def test_html_never_runs_names_as_templates(busy):
@@ -256,8 +251,10 @@ def test_html_never_runs_names_as_templates(busy):
 
 
 def test_html_needs_the_vendor_scripts(dongsi, tmp_path):
-    with pytest.raises(GridGISError, match=r"leaflet\.js is missing: run \./dev setup"):
-        standalone_html(dongsi, vendor_dir=tmp_path)
+    with pytest.raises(
+        GridGISError, match=r"missing from .* \(first: leaflet/dist/leaflet\.js\).*\./dev setup"
+    ):
+        standalone_html(dongsi, vendor=tmp_path)
 
 
 @pytest.mark.skipif(

@@ -13,11 +13,12 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app import state
-from app.context import context, plain, show_flash, site_title, type_label
+from app.context import context, plain, show_flash, site_title
 from app.views import corners as corners_view
 from gridgis.analysis.corners import candidate_to_site
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t
+from gridgis.report.labels import type_label
 
 TOP = 6  # suggestions offered for adoption (the map highlights them)
 
@@ -31,7 +32,7 @@ st.caption(t("corners.intro", lang))
 
 
 def type_name(kind: str) -> str:
-    return type_label(kind, lang, project)
+    return type_label(kind, lang, project.settings)
 
 
 def ask() -> None:

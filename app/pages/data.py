@@ -14,6 +14,7 @@ from gridgis.core.crs import DATUMS
 from gridgis.core.schema import LAYER_NAMES, SCHEMAS
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t
+from gridgis.report.labels import name_in
 
 lang = state.lang()
 ctx = context()
@@ -22,8 +23,7 @@ show_flash()
 
 
 def layer_label(name: str) -> str:
-    schema = SCHEMAS[name]
-    return schema.label_zh if lang == "zh" else schema.label_en
+    return name_in(SCHEMAS[name], lang, name)
 
 
 # --- the open project ------------------------------------------------------------------

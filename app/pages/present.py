@@ -18,6 +18,7 @@ from app.context import building_names, context, plain, site_title
 from app.views import present
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t
+from gridgis.report.labels import money
 from gridgis.report.sheets import offline as offline_map
 from gridgis.report.sheets import render as sheets
 
@@ -110,8 +111,8 @@ with right:
     title = site_title(row, lang, project)
     st.markdown(f"## {plain(t('present.proposal', lang, letter=letter))} · {plain(title)}")
     cols = st.columns(2)
-    cols[0].metric(t("present.cost", lang), present.money(row["cost_cny"]))
-    cols[1].metric(t("present.per_household", lang), present.money(fund["per_household_cny"]))
+    cols[0].metric(t("present.cost", lang), money(row["cost_cny"], lang))
+    cols[1].metric(t("present.per_household", lang), money(fund["per_household_cny"], lang))
     cols = st.columns(2)
     cols[0].metric(
         t("present.served", lang), t("map.hh_unit", lang, n=int(row["households_served"]))
@@ -153,13 +154,13 @@ table = pd.DataFrame(
         _col("per_household"): _with_plan(per["per_household_cny"], plan["per_household_cny"]),
     }
 )
-money = st.column_config.NumberColumn(format="%,.2f")
+money_column = st.column_config.NumberColumn(format="%,.2f")
 st.dataframe(
     table,
     hide_index=True,
     width="stretch",
     column_config={
-        c: money for c in table.columns if c not in (_col("proposal"), _col("households"))
+        c: money_column for c in table.columns if c not in (_col("proposal"), _col("households"))
     },
 )
 

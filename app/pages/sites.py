@@ -10,6 +10,7 @@ from app.context import context, plain, show_flash, site_title
 from app.views.sites_table import column, sites_table
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t
+from gridgis.report.labels import money
 
 lang = state.lang()
 ctx = context()
@@ -34,7 +35,7 @@ served = {str(b) for ids in sites["buildings_served"] for b in ids}
 households = engine.households_of(project, sorted(served))
 cols = st.columns(5)
 cols[0].metric(t("sites.total_sites", lang), f"{totals['sites']}")
-cols[1].metric(t("sites.total_cost", lang), f"¥{totals['cost_cny']:,.0f}")
+cols[1].metric(t("sites.total_cost", lang), money(totals["cost_cny"], lang))
 cols[2].metric(t("sites.total_served", lang), t("map.hh_unit", lang, n=int(households)))
 cols[3].metric(t("sites.total_bikes", lang), f"{totals['bikes']}")
 cols[4].metric(t("sites.total_ports", lang), f"{totals['charging_ports']}")
@@ -52,13 +53,13 @@ st.caption(
 
 # --- the table -----------------------------------------------------------------------
 table = sites_table(sites, lang, project)
-money = st.column_config.NumberColumn(format="%,.0f")
+money_column = st.column_config.NumberColumn(format="%,.0f")
 cost, per_household = column("cost", lang), column("per_household", lang)
 st.dataframe(
     table,
     hide_index=True,
     width="stretch",
-    column_config={cost: money, per_household: money},
+    column_config={cost: money_column, per_household: money_column},
 )
 st.caption(t("sites.sort_help", lang))
 

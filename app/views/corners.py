@@ -21,12 +21,13 @@ import pandas as pd
 
 from app import engine, workspace
 from app.context import Context
+from app.mapwidget import asset_url
 from gridgis.analysis.corners import compare_spaces, find_corners
 from gridgis.analysis.stalls.site import layout_site
 from gridgis.core.crs import convert_gdf
 from gridgis.core.project import Project
 from gridgis.report.i18n import t, t_or
-from gridgis.report.map.assets import VENDOR_URL, localize_assets
+from gridgis.report.map.assets import localize_assets
 from gridgis.report.map.style import escape_html
 from gridgis.report.map.view import display_datum, project_map
 
@@ -151,7 +152,8 @@ def candidates_map(
 ) -> folium.Map:
     """The project's map (surveyed spaces, sites) with the candidates over it, labelled C1..."""
     key = (tianditu_key or "").strip() if basemap.startswith("tianditu") else None
-    m = project_map(live_project(ctx), lang=lang, basemap=basemap, sites=True, tianditu_key=key)
+    m = project_map(live_project(ctx), lang=lang, basemap=basemap, sites=True, tianditu_key=key,
+                    asset_url=asset_url())  # fmt: skip
     # control=False: the map's layer control is already added and would name an undeclared layer
     group = folium.FeatureGroup(name=t("corners.suggested", lang), control=False)
     shown = _display(candidates, basemap)
@@ -185,7 +187,7 @@ def candidates_map(
         ).add_to(group)
         _label(geom.representative_point(), str(rec["candidate_id"])).add_to(group)
     group.add_to(m)
-    return localize_assets(m, base_url=VENDOR_URL)
+    return localize_assets(m, asset_url=asset_url())
 
 
 def stalls_map(site: gpd.GeoDataFrame, laid: gpd.GeoDataFrame, lang: str) -> folium.Map:
@@ -223,7 +225,7 @@ def stalls_map(site: gpd.GeoDataFrame, laid: gpd.GeoDataFrame, lang: str) -> fol
             ),
         ).add_to(m)
     m.fit_bounds([[south, west], [north, east]], padding=(10, 10))
-    return localize_assets(m, base_url=VENDOR_URL)
+    return localize_assets(m, asset_url=asset_url())
 
 
 _BLOCKERS = ("site", "building", "fire_lane", "path", "outside")

@@ -12,14 +12,15 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from app import engine, workspace
-from app.context import Context, site_title, type_label, unit_label
+from app import engine, mapwidget, workspace
+from app.context import Context, site_title
 from app.views.checks import by_status
 from gridgis.analysis.funding import split_funding, split_plan_funding
 from gridgis.core.project import Project
 from gridgis.core.settings import Settings
 from gridgis.report.checks import check_message
 from gridgis.report.i18n import t
+from gridgis.report.labels import type_label, unit_label
 from gridgis.report.map.style import escape_html
 from gridgis.report.map.view import project_map
 from gridgis.report.sheets.render import proposals
@@ -33,7 +34,6 @@ __all__ = [
     "label",
     "map_html",
     "microgrids_text",
-    "money",
     "proposal_title",
 ]
 
@@ -87,7 +87,7 @@ def _esc(value: Any) -> str:
 def _map_html(path: str, stamp: workspace.Stamp, version: int, lang: str, current: str) -> str:
     project = workspace.load_project(path, stamp)
     props = proposals(engine.analyze(path, workspace.sites_at(path, version)))
-    m = project_map(project, lang=lang, sites=False)
+    m = project_map(project, lang=lang, sites=False, asset_url=mapwidget.asset_url())
     root: Any = m.get_root()  # a branca Figure
     root.header.add_child(folium.Element(_CSS))
     for _, row in props.iterrows():
@@ -131,17 +131,6 @@ def microgrids_text(value: Any) -> str:
     return "; ".join(parts) or "—"
 
 
-def money(value: Any) -> str:
-    """``¥12,345`` (or a dash for a missing amount)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    if pd.isna(number):
-        return "—"
-    return f"¥{round(number) or 0:,.0f}"  # never "¥-0"
-
-
 def label(key: str, lang: str) -> str:
     """A label, with the English under the Chinese when the page is in Chinese."""
     text = _esc(t(key, lang))
@@ -163,7 +152,7 @@ def card_html(row: pd.Series, lang: str, project: Project, names: dict[str, str]
         return "、".join(names.get(str(b), str(b)) for b in ids) if len(ids) else "—"
 
     items = [
-        ("present.what", type_label(str(row["site_type"]), lang, project)),
+        ("present.what", type_label(str(row["site_type"]), lang, project.settings)),
         ("present.where", microgrids_text(row.get("microgrids"))),
         ("present.capacity", f"{int(row['capacity'])} {unit}"),
         ("present.served_buildings", buildings(list(row["buildings_served"]))),

@@ -17,11 +17,11 @@ import streamlit as st
 import tomli_w
 
 from app import state, workspace
-from app.context import type_label
 from gridgis.core.project import Project, open_project, save_project
 from gridgis.core.settings import Settings, default_settings, settings_from_toml
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t, t_or
+from gridgis.report.labels import name_in, type_label
 
 _GROUPS = ("general", "rules", "funding", "site_types", "cost_items", "corners")
 _UNIT_BY_NAME = {
@@ -51,11 +51,11 @@ def _unit(key: str, settings: Settings) -> str:
 def _label(key: str, settings: Settings, lang: str, project: Project) -> str:
     parts = key.split(".")
     if parts[0] == "site_types":
-        kind = type_label(parts[1], lang, project)
+        kind = type_label(parts[1], lang, project.settings)
         return f"{kind} · {t(f'setting.site_type.{parts[2]}', lang)}"
     if parts[0] == "cost_items":
         item = settings.cost_items[parts[1]]
-        return item.label_zh if lang == "zh" else item.label_en
+        return name_in(item, lang, parts[1])
     # sections added by later settings show their key until they are translated
     return t_or(f"setting.{key}", lang, key)
 

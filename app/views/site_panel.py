@@ -12,10 +12,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app.context import Context, building_names, plain, site_title, type_label, unit_label
+from app.context import Context, building_names, plain, site_title
 from app.views.checks import checks_list
 from gridgis.core.project import Project
 from gridgis.report.i18n import t
+from gridgis.report.labels import money, name_in, type_label, unit_label
 
 __all__ = ["View", "buildings_text", "cost_table", "site_figures", "site_panel"]
 
@@ -33,7 +34,7 @@ class View:
         return self.ctx.project
 
     def type_name(self, kind: str) -> str:
-        return type_label(kind, self.lang, self.project)
+        return type_label(kind, self.lang, self.project.settings)
 
 
 def site_figures(row: pd.Series) -> dict[str, Any]:
@@ -62,11 +63,10 @@ def cost_table(row: pd.Series, lang: str) -> None:
     items = row["cost_items"]
     if not items:
         return
-    label = "label_zh" if lang == "zh" else "label_en"
     table = pd.DataFrame(
         [
             {
-                t("cost.item", lang): item[label],
+                t("cost.item", lang): name_in(item, lang, str(item["item"])),
                 t("cost.quantity", lang): f"{item['quantity']:,.2f} "
                 + unit_label(item["unit"], lang),
                 t("cost.rate", lang): f"{item['rate_cny']:,.2f}",
@@ -96,7 +96,7 @@ def site_panel(view: View, row: pd.Series) -> None:
     a, b = st.columns(2)
     a.metric(t("site.area", lang), f"{fig['area_m2']:,.1f} m²")
     b.metric(t("site.capacity", lang), f"{fig['capacity']} {unit}")
-    a.metric(t("site.cost", lang), f"¥{fig['cost_cny']:,.0f}")
+    a.metric(t("site.cost", lang), money(fig["cost_cny"], lang))
     b.metric(t("site.served", lang), t("site.hh_value", lang, n=fig["households_served"]))
     if "charging_ports" in fig:
         a.metric(t("site.ports", lang), f"{fig['charging_ports']}")

@@ -6,10 +6,10 @@ from typing import Any
 
 import pandas as pd
 
-from app.context import type_label, unit_label
 from app.views.checks import by_status, rule_name
 from gridgis.core.project import Project
 from gridgis.report.i18n import t
+from gridgis.report.labels import type_label, unit_label
 
 __all__ = ["column", "failed_rules", "sites_table"]
 
@@ -34,7 +34,9 @@ def sites_table(sites: pd.DataFrame, lang: str, project: Project) -> pd.DataFram
         {
             label("site_id"): sites["site_id"].astype(str),
             label("name"): sites["name"].map(lambda v: v if isinstance(v, str) else ""),
-            label("type"): sites["site_type"].map(lambda k: type_label(str(k), lang, project)),
+            label("type"): sites["site_type"].map(
+                lambda k: type_label(str(k), lang, project.settings)
+            ),
             label("status"): sites["status"].map(
                 lambda s: t(f"map.{s}", lang) if isinstance(s, str) and s else "—"
             ),

@@ -1,27 +1,26 @@
-"""Drawing blocks of the printable sheets: CJK font, text helpers, the map, the table.
+"""The map of the printable sheets: every layer, labels, proposal letters, scale, north, legend.
 
-`gridgis.report.sheets.render` assembles these into the A3 sheet and the chat PNG; the
-offline HTML map (`gridgis.report.sheets.offline`) reuses the text helpers. Everything
-is drawn with matplotlib in the project's local metric CRS.
+`gridgis.report.sheets.render` puts `draw_map` and `legend_handles` on the A3
+sheet and the chat PNG, beside the table (`gridgis.report.sheets.table`).
+Everything is drawn with matplotlib in the project's local metric CRS, in the
+colours of the app's map (`gridgis.report.map.style`).
+
+Examples
+--------
+>>> _nice(740.0), _nice(0.3)
+(500, 0.2)
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import re
-import struct
-import textwrap
-from collections.abc import Iterator, Sequence
-from functools import cache
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib import font_manager, patheffects, rc_context
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.lines import Line2D
@@ -29,214 +28,24 @@ from matplotlib.patches import Patch, Polygon, Rectangle
 from matplotlib.path import Path as MplPath
 from pyproj import Transformer
 from shapely.geometry.polygon import orient
-from shapely.ops import polylabel
 
 from gridgis.analysis.engine import SiteAnalysis
 from gridgis.core.project import Project
 from gridgis.core.schema import resolve_households
-from gridgis.errors import GridGISError
-from gridgis.report.checks import check_message
 from gridgis.report.i18n import t, t_or
-from gridgis.report.map.view import (
-    _BUILDING_STYLE,
-    _COMPOUND_STYLE,
-    _PASTELS,
-    _PATH_STYLES,
-    _SPACE_STYLES,
+from gridgis.report.labels import name_in, type_label
+from gridgis.report.map.style import (
     BACKGROUND,
-    site_colours,
+    BUILDING_STYLE,
+    COMPOUND_STYLE,
+    PASTELS,
+    PATH_STYLES,
+    SPACE_STYLES,
 )
+from gridgis.report.sheets.proposals import label_point, type_colours
+from gridgis.report.sheets.style import HALO, INK
 
-__all__ = ["cjk_font"]
-
-_MM = 1 / 25.4
-_INK, _GREY, _RED = "#263238", "#607d8b", "#c62828"
-_HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
-# CJK families in order of preference (Debian: fonts-noto-cjk, fonts-wqy-*, fonts-droid-fallback,
-# fonts-arphic-uming); font files to register when matplotlib's cache predates them
-_CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
-                 "WenQuanYi Zen Hei", "Droid Sans Fallback", "AR PL UMing CN")  # fmt: skip
-_CJK_FILES = re.compile(r"NotoSansCJK|SourceHanSans|wqy-|DroidSansFallback|uming", re.I)
-
-_WORDS: dict[str, dict[str, str]] = {
-    "zh": {
-        "title": "改造方案", "subtitle": "Renovation proposals", "date": "制图日期",
-        "households": "户", "hh_est": "约{n}户", "letter": "编号", "proposal": "方案 / 类型",
-        "area": "面积\nm²", "capacity": "容量", "cost": "造价\n元", "per_hh": "每户自筹\n元",
-        "served": "服务 / 相邻\n户", "failed": "检查\n未通过", "total": "合计",
-        "none": "暂无拟建或已批准的方案", "legend": "图例", "badge": "拟建方案编号（见表）",
-        "proposed": "拟建（虚线）", "built": "已建 / 现状", "fire_band": "消防车通道（须保持畅通）",
-        "table": "改造方案一览", "checks": "未通过的检查", "more": "… 另有 {n} 项，见 A3 图纸",
-        "scale": "比例尺 1:{n}（A3 打印）", "north": "北",
-        "note_hh": "服务户数：步行可达范围内的住户；相邻户数：事先须征询意见的邻近住户。",
-        "note_fund": "每户自筹 = 居民自筹 ÷ 服务户数；街道按自筹的 {m:g} 倍补助（参数，可调整）。",
-        "note_cost": "造价为估算（单价见设置，标 E 者请以当地报价为准）。",
-        "crs": "坐标系", "data": "数据", "funding": "资金构成（以上方案合计）",
-        "cost_sum": "总造价", "residents": "居民自筹", "subsidy": "街道补助", "other": "其他来源",
-    },
-    "en": {
-        "title": "Renovation proposals", "subtitle": "改造方案", "date": "Date",
-        "households": " hh", "hh_est": "about {n} hh", "letter": "", "proposal": "Proposal / type",
-        "area": "Area\nm²", "capacity": "Capacity", "cost": "Cost\nCNY",
-        "per_hh": "Per hh\nCNY", "served": "Served / adj.\nhouseholds",
-        "failed": "Failed\nchecks", "total": "Total", "none": "No proposed or approved sites",
-        "legend": "Legend", "badge": "Proposal letter (see table)", "proposed": "proposed (dashed)",
-        "built": "built / existing", "fire_band": "Fire lane (keep clear)",
-        "table": "Proposals", "checks": "Failed checks", "more": "… {n} more on the A3 sheet",
-        "scale": "Scale 1:{n} (printed on A3)", "north": "N",
-        "note_hh": "Served: households within walking reach; adjacent: neighbours to consult "
-                   "first.",
-        "note_fund": "Per hh = residents' share / households served; the street adds "
-                     "{m:g}x what residents raise (a parameter).",
-        "note_cost": "Costs are estimates (rates tagged E in the settings: replace them with "
-                     "local quotes).",
-        "crs": "CRS", "data": "Data", "funding": "Funding (all proposals above)",
-        "cost_sum": "Total cost", "residents": "Residents", "subsidy": "Street subsidy",
-        "other": "Other sources",
-    },
-}  # fmt: skip
-_UNITS = {"bikes": ("辆", "bikes"), "plots": ("块", "plots"), "persons": ("人", "persons")}
-
-
-# --- fonts ----------------------------------------------------------------------------
-
-
-def _is_cff(path: str, index: int = 0) -> bool:
-    """True when the font (face `index` of a collection) has CFF outlines (``OTTO``)."""
-    with open(path, "rb") as fh:
-        head = fh.read(12)
-        if head[:4] == b"ttcf":
-            fh.seek(12 + 4 * index)
-            (offset,) = struct.unpack(">I", fh.read(4))
-            fh.seek(offset)
-            head = fh.read(4)
-    return head[:4] == b"OTTO"
-
-
-@cache
-def cjk_font() -> tuple[str, int]:
-    """The CJK font family the sheets use and the PDF font type that embeds it.
-
-    Noto Sans CJK (Debian ``fonts-noto-cjk``) comes first. Fonts with
-    TrueType outlines embed as Type 42; CFF-flavoured OpenType collections
-    such as Noto CJK embed as Type 3, because matplotlib writes them as
-    TrueType otherwise and strict readers reject the file (matplotlib #20870).
-    Either way the glyphs are in the PDF and the text stays searchable.
-
-    Returns
-    -------
-    tuple
-        ``(family, pdf_fonttype)``.
-
-    Raises
-    ------
-    GridGISError
-        No CJK font is installed.
-    """
-    fm = font_manager.fontManager
-
-    def find() -> Any:
-        for family in _CJK_FAMILIES:
-            for entry in fm.ttflist:
-                if entry.name == family and entry.weight in (400, "normal", "regular"):
-                    return entry
-        return None
-
-    entry = find()
-    if entry is None:  # installed after matplotlib cached its font list
-        for path in font_manager.findSystemFonts():
-            if _CJK_FILES.search(Path(path).name):
-                fm.addfont(path)
-        entry = find()
-    if entry is None:
-        raise GridGISError(
-            "no CJK font found for the map sheets (looked for "
-            f"{', '.join(_CJK_FAMILIES)}); install Debian's fonts-noto-cjk"
-        )
-    return entry.name, 3 if _is_cff(entry.fname, getattr(entry, "index", 0)) else 42
-
-
-@contextlib.contextmanager
-def _style() -> Iterator[None]:
-    family, fonttype = cjk_font()
-    rc = {
-        "font.family": [family, "DejaVu Sans"],
-        "pdf.fonttype": fonttype,
-        "axes.unicode_minus": False,
-        "hatch.linewidth": 0.7,
-        "path.simplify": False,
-    }
-    with rc_context(rc):
-        yield
-
-
-# --- text helpers ---------------------------------------------------------------------
-
-
-def _is_wide(ch: str) -> bool:
-    return ord(ch) >= 0x2E80
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    """Wrap at `width` columns, CJK characters counting two; Latin text at spaces."""
-    if not any(_is_wide(c) for c in text):
-        return textwrap.wrap(text, width) or [""]
-    lines, line, used = [], "", 0
-    for ch in text:
-        w = 2 if _is_wide(ch) else 1
-        if used + w > width:
-            lines.append(line)
-            line, used = "", 0
-        line, used = line + ch, used + w
-    return [*lines, line]
-
-
-def _name(row: Any, lang: str) -> str:
-    """A feature's name in `lang` (``name_en`` when English and present)."""
-    if lang == "en":
-        english = row.get("name_en")
-        if isinstance(english, str) and english.strip():
-            return english
-    name = row.get("name")
-    return "" if name is None or (not isinstance(name, str) and pd.isna(name)) else str(name)
-
-
-def _fmt(value: Any, spec: str = ",.0f") -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    if math.isnan(number):
-        return "—"
-    return format(round(number), spec) if spec.endswith("d") else format(number, spec)
-
-
-def _site_colours(project: Project, sites: pd.DataFrame) -> dict[str, str]:
-    """Colours per site type, as the app's map gives them (`mapview.site_colours`)."""
-    return site_colours([*project.settings.site_types, *sites["site_type"].astype(str)])
-
-
-def _type_label(project: Project, site_type: str, lang: str) -> str:
-    """The map's term for a site type, else the settings' label (as the app shows it)."""
-    st = project.settings.site_types.get(site_type)
-    default = site_type if st is None else (st.label_zh if lang == "zh" else st.label_en)
-    return t_or(f"map.{site_type}", lang, default)
-
-
-def _unit(unit: str, lang: str) -> str:
-    return _UNITS.get(unit, (unit, unit))[0 if lang == "zh" else 1]
-
-
-def _check_lines(props: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
-    return [
-        (row.letter, check_message(c, lang))
-        for row in props.itertuples()
-        for c in row.checks
-        if c["ok"] is False
-    ]
-
-
-# --- drawing the map ------------------------------------------------------------------
+__all__ = ["bounds", "draw_map", "fit", "legend_handles"]
 
 
 def _layer(project: Project, name: str, crs: Any) -> gpd.GeoDataFrame | None:
@@ -267,15 +76,6 @@ def _draw(ax: Axes, geoms: Any, **style: Any) -> None:
     ax.add_collection(PathCollection(paths, **style), autolim=False)
 
 
-def _label_point(geom: Any) -> shapely.Point:
-    """A point well inside a polygon (pole of inaccessibility of its largest part)."""
-    if geom.geom_type == "MultiPolygon":
-        geom = max(geom.geoms, key=lambda g: g.area)
-    if geom.geom_type != "Polygon":
-        return geom.representative_point()
-    return polylabel(geom, tolerance=max(0.05, math.sqrt(geom.area) / 50))
-
-
 def _north_angle(crs: Any, x: float, y: float) -> float:
     """Degrees from grid north (up) to true north, clockwise, at (x, y) of `crs`."""
     back = Transformer.from_crs(crs, 4326, always_xy=True)
@@ -304,11 +104,11 @@ def _scale_bar(ax: Axes, x0: float, y0: float, width_m: float, fs: float, pt_m: 
     ax.add_patch(box)
     for i in range(4):
         ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, h, zorder=21, lw=0.6,
-                               fc=_INK if i % 2 == 0 else "white", ec=_INK))  # fmt: skip
+                               fc=INK if i % 2 == 0 else "white", ec=INK))  # fmt: skip
     for frac in (0, 0.5, 1):
-        text = f"{length * frac:g}" + (" m" if frac == 1 else "")
+        text = f"{length * frac:g}" + (" m" if frac == 1 else "")  # SI symbol
         ax.text(x0 + length * frac, y0 - pad, text, ha="center", va="top", fontsize=fs,
-                color=_INK, zorder=21)  # fmt: skip
+                color=INK, zorder=21)  # fmt: skip
 
 
 def _north_arrow(
@@ -323,14 +123,14 @@ def _north_arrow(
     tip, base, notch = (0, size / 2), size / 2.8, (0, -size / 4)
     left = [rot(*tip), rot(-base / 2, -size / 2), rot(*notch)]
     right = [rot(*tip), rot(base / 2, -size / 2), rot(*notch)]
-    ax.add_patch(Polygon(left, closed=True, fc=_INK, ec=_INK, lw=0.8, zorder=21))
-    ax.add_patch(Polygon(right, closed=True, fc="white", ec=_INK, lw=0.8, zorder=21))
+    ax.add_patch(Polygon(left, closed=True, fc=INK, ec=INK, lw=0.8, zorder=21))
+    ax.add_patch(Polygon(right, closed=True, fc="white", ec=INK, lw=0.8, zorder=21))
     tx, ty = rot(0, size / 2 + size * 0.05)
-    ax.text(tx, ty, label, ha="center", va="bottom", fontsize=fs, fontweight="bold", color=_INK,
-            zorder=21, path_effects=_HALO)  # fmt: skip
+    ax.text(tx, ty, label, ha="center", va="bottom", fontsize=fs, fontweight="bold", color=INK,
+            zorder=21, path_effects=HALO)  # fmt: skip
 
 
-def _draw_map(
+def draw_map(
     ax: Axes,
     project: Project,
     analysis: SiteAnalysis,
@@ -350,14 +150,14 @@ def _draw_map(
     buildings = _layer(project, "buildings", crs)
     if grids is not None:
         for i, geom in enumerate(grids.geometry):
-            _draw(ax, [geom], facecolor=_PASTELS[i % len(_PASTELS)], alpha=0.55,
+            _draw(ax, [geom], facecolor=PASTELS[i % len(PASTELS)], alpha=0.55,
                   edgecolor="none", zorder=1)  # fmt: skip
         _draw(ax, grids.geometry, facecolor="none", edgecolor="#78909c", linewidth=lw * 1.4,
               linestyle=(0, (3, 3)), zorder=1.1)  # fmt: skip
     spaces = _layer(project, "spaces", crs)
     if spaces is not None:
         for kind, group in spaces.groupby(spaces["kind"].astype(str)):
-            st = _SPACE_STYLES.get(kind, {"color": "#8d8d8d", "fillColor": "#e0e0e0"})
+            st = SPACE_STYLES.get(kind, {"color": "#8d8d8d", "fillColor": "#e0e0e0"})
             hatch = st["fillColor"].startswith("url(")
             _draw(ax, group.geometry, facecolor="#efe3d3" if hatch else st["fillColor"],
                   edgecolor=st["color"], hatch="////" if hatch else None,
@@ -375,18 +175,18 @@ def _draw_map(
             band = lanes.geometry.buffer(np.asarray(widths, dtype=float) / 2, cap_style="flat")
             _draw(ax, band, facecolor="#d32f2f", alpha=0.13, edgecolor="none", zorder=3)
         for kind, group in paths.groupby(kinds):
-            st = _PATH_STYLES.get(kind, {"color": "#bdbdbd", "weight": 2})
+            st = PATH_STYLES.get(kind, {"color": "#bdbdbd", "weight": 2})
             dash = (0, (4, 2.4)) if "dashArray" in st else "-"
             lines = group.geometry.boundary.where(group.geom_type.str.contains("Polygon"),
                                                   group.geometry)  # fmt: skip
             _draw(ax, lines, color=st["color"], linewidth=lw * st["weight"] * 0.8,
                   linestyle=dash, zorder=3.2)  # fmt: skip
     if buildings is not None:
-        _draw(ax, buildings.geometry, facecolor=_BUILDING_STYLE["fillColor"],
-              edgecolor=_BUILDING_STYLE["color"], linewidth=lw, zorder=4)  # fmt: skip
+        _draw(ax, buildings.geometry, facecolor=BUILDING_STYLE["fillColor"],
+              edgecolor=BUILDING_STYLE["color"], linewidth=lw, zorder=4)  # fmt: skip
     sites = analysis.sites
     if len(sites):
-        colours = _site_colours(project, sites)
+        colours = type_colours(project, sites)
         metric = sites.to_crs(crs)
         status = sites["status"].astype(str) if "status" in sites else pd.Series("", sites.index)
         for idx, geom in metric.geometry.items():
@@ -402,7 +202,7 @@ def _draw_map(
             _draw(ax, [geom], edgecolor=c, linewidth=lw * 2.6, zorder=5, **style)
     compound = _layer(project, "compound", crs)
     if compound is not None:
-        _draw(ax, compound.geometry, facecolor="none", edgecolor=_COMPOUND_STYLE["color"],
+        _draw(ax, compound.geometry, facecolor="none", edgecolor=COMPOUND_STYLE["color"],
               linewidth=lw * 3.5, zorder=6)  # fmt: skip
 
     # labels: micro-grids in open ground, buildings with households, proposal letters
@@ -414,36 +214,36 @@ def _draw_map(
         blocked = shapely.union_all(np.concatenate([g.to_numpy() for g in taken] or [[]]))
         for _, row in grids.iterrows():
             open_ground = row.geometry.difference(blocked)
-            where = _label_point(open_ground if not open_ground.is_empty else row.geometry)
-            label = _name(row, lang)
+            where = label_point(open_ground if not open_ground.is_empty else row.geometry)
+            label = name_in(row.to_dict(), lang)
             leader = row.get("leader")
             if isinstance(leader, str) and leader.strip():
                 label += f"\n{t('map.leader', lang)} {leader}"
             ax.text(where.x, where.y, label, ha="center", va="center", fontsize=7.5 * k,
-                    color="#455a64", style="italic", zorder=7, path_effects=_HALO)  # fmt: skip
+                    color="#455a64", style="italic", zorder=7, path_effects=HALO)  # fmt: skip
     if buildings is not None:
         per_floor = project.settings.general.households_per_floor_fallback.value
         hh = resolve_households(buildings, per_floor=per_floor)
-        words = _WORDS[lang]
         for idx, row in buildings.iterrows():
             n, derived = hh.at[idx, "households"], hh.at[idx, "derived"]
             if pd.isna(n):
                 count = ""
             elif derived:
-                count = words["hh_est"].format(n=round(n))
+                count = t("sheet.hh_est", lang, n=round(n))
             else:
-                count = f"{round(n)}{words['households']}"
-            where = _label_point(row.geometry)
-            ax.text(where.x, where.y, f"{_name(row, lang)}\n{count}".strip(), ha="center",
+                count = t("sheet.hh", lang, n=round(n))
+            where = label_point(row.geometry)
+            name = name_in(row.to_dict(), lang)
+            ax.text(where.x, where.y, f"{name}\n{count}".strip(), ha="center",
                     va="center", fontsize=9.5 * k, color="#111", fontweight="bold", zorder=7,
-                    linespacing=1.15, path_effects=_HALO)  # fmt: skip
+                    linespacing=1.15, path_effects=HALO)  # fmt: skip
     if len(props):
         metric = props.to_crs(crs)
-        colours = _site_colours(project, analysis.sites)
+        colours = type_colours(project, analysis.sites)
         for idx, geom in metric.geometry.items():
             if geom is None or geom.is_empty:
                 continue
-            where = _label_point(geom)
+            where = label_point(geom)
             c = colours[str(props.at[idx, "site_type"])]
             ax.text(where.x, where.y, props.at[idx, "letter"], ha="center", va="center",
                     fontsize=badge_pt * k, fontweight="bold", color=c, zorder=9,
@@ -459,15 +259,16 @@ def _draw_map(
         spine.set_color("#90a4ae")
         spine.set_linewidth(0.8)
     width = x1 - x0
-    pt_m = width / (ax.get_position().width * ax.figure.get_figwidth() * 72)
+    fig_w = ax.get_figure(root=True).get_figwidth()  # type: ignore[union-attr]  # never None
+    pt_m = width / (ax.get_position().width * fig_w * 72)
     _scale_bar(ax, x0 + width * 0.04, y0 + (y1 - y0) * 0.05, width / 5, 7 * k, pt_m)
     size = (y1 - y0) * 0.07
     angle = _north_angle(crs, x1 - width * 0.05, y1 - (y1 - y0) * 0.09)
     _north_arrow(ax, x1 - width * 0.05, y1 - (y1 - y0) * 0.09, size, angle,
-                 label=_WORDS[lang]["north"], fs=9 * k)  # fmt: skip
+                 label=t("sheet.north", lang), fs=9 * k)  # fmt: skip
 
 
-def _bounds(project: Project, analysis: SiteAnalysis) -> tuple[float, float, float, float]:
+def bounds(project: Project, analysis: SiteAnalysis) -> tuple[float, float, float, float]:
     crs = project.metric_crs()
     frames = [f for n in ("compound", "buildings") if (f := _layer(project, n, crs)) is not None]
     if len(analysis.sites):
@@ -476,7 +277,7 @@ def _bounds(project: Project, analysis: SiteAnalysis) -> tuple[float, float, flo
     return float(x0.min()), float(y0.min()), float(x1.max()), float(y1.max())
 
 
-def _fit(
+def fit(
     bounds: Sequence[float], box_w: float, box_h: float, pad: float, *, round_scale: bool = True
 ) -> tuple[Any, float]:
     """Extent (metres) filling a `box_w` x `box_h` mm box around `bounds`, at 1:n.
@@ -495,11 +296,10 @@ def _fit(
     return (cx - half_w, cy - half_h, cx + half_w, cy + half_h), denominator
 
 
-def _legend_handles(
+def legend_handles(
     project: Project, analysis: SiteAnalysis, lang: str, *, short: bool = False
 ) -> list[Any]:
     """Legend entries for what the map shows; `short`: site types, fire lane, corners only."""
-    words = _WORDS[lang]
 
     def text(key: str) -> str:
         return t_or(f"map.{key}", lang, key)
@@ -510,150 +310,37 @@ def _legend_handles(
 
     handles: list[Any] = []
     if not short:
-        handles.append(Line2D([], [], color=_COMPOUND_STYLE["color"], lw=2, label=text("compound")))
+        handles.append(
+            Line2D([], [], color=str(COMPOUND_STYLE["color"]), lw=2, label=text("compound"))
+        )
         if project.layers.get("microgrids") is not None:
-            handles.append(Patch(fc=_PASTELS[0], ec="#78909c", ls="--", label=text("microgrids")))
-        handles.append(Patch(fc=_BUILDING_STYLE["fillColor"], ec=_BUILDING_STYLE["color"],
+            handles.append(Patch(fc=PASTELS[0], ec="#78909c", ls="--", label=text("microgrids")))
+        handles.append(Patch(fc=BUILDING_STYLE["fillColor"], ec=BUILDING_STYLE["color"],
                              label=text("buildings")))  # fmt: skip
-    for kind in (k for k in _SPACE_STYLES if k in kinds("spaces")):
+    for kind in (k for k in SPACE_STYLES if k in kinds("spaces")):
         if short and kind not in ("golden_corner", "neglected"):
             continue
-        st = _SPACE_STYLES[kind]
+        st = SPACE_STYLES[kind]
         hatch = st["fillColor"].startswith("url(")
         handles.append(Patch(fc="#efe3d3" if hatch else st["fillColor"], ec=st["color"],
                              hatch="////" if hatch else None, label=text(kind)))  # fmt: skip
-    for kind in (k for k in _PATH_STYLES if k in kinds("paths")):
+    for kind in (k for k in PATH_STYLES if k in kinds("paths")):
         if short and kind != "fire_lane":
             continue
-        st = _PATH_STYLES[kind]
-        label = text(kind) if kind != "fire_lane" or short else words["fire_band"]
+        st = PATH_STYLES[kind]
+        label = text(kind) if kind != "fire_lane" or short else t("sheet.fire_band", lang)
         handles.append(Line2D([], [], color=st["color"], lw=st["weight"] * 0.6, label=label,
                               ls=(0, (4, 2)) if "dashArray" in st else "-"))  # fmt: skip
     sites = analysis.sites
     if len(sites):
         present = set(sites["site_type"].astype(str))
-        for kind, c in _site_colours(project, sites).items():
+        for kind, c in type_colours(project, sites).items():
             if kind in present:
-                label = _type_label(project, kind, lang)
+                label = type_label(kind, lang, project.settings)
                 handles.append(Patch(fc=c + "99", ec=c, lw=1.5, label=label))
         if not short:
             handles.append(Patch(fc="#ffffff", ec="#546e7a", ls="--", lw=1.2,
-                                 label=words["proposed"]))  # fmt: skip
+                                 label=t("sheet.proposed", lang)))  # fmt: skip
             handles.append(Line2D([], [], ls="", marker="o", ms=11, mfc="white", mec="#546e7a",
-                                  mew=1.5, label=words["badge"]))  # fmt: skip
+                                  mew=1.5, label=t("sheet.badge", lang)))  # fmt: skip
     return handles
-
-
-# --- the table ------------------------------------------------------------------------
-
-
-def _table_rows(project: Project, props: pd.DataFrame, lang: str, compact: bool) -> list[list]:
-    """Cells of each proposal; `compact` puts the capacity under the name."""
-    rows = []
-    for _, p in props.iterrows():
-        unit = _unit(str(p["capacity_unit"]), lang)
-        capacity = f"{_fmt(p['capacity'], 'd')} {unit}"
-        name = _name(p, lang) or str(p["site_id"])
-        kind = _type_label(project, str(p["site_type"]), lang)
-        below = [kind] if kind != name else []
-        below += [capacity] if compact else []
-        rows.append([
-            p["letter"],
-            f"{name}\n{' · '.join(below)}".strip(),
-            _fmt(p["area_m2"]),
-            capacity,
-            _fmt(p["cost_cny"]),
-            _fmt(p["per_household_cny"]),
-            f"{_fmt(p['households_served'])} / {_fmt(p['households_adjacent'])}",
-            str(int(p["checks_failed"])),
-        ])  # fmt: skip
-    return rows
-
-
-def _draw_table(
-    ax: Axes,
-    project: Project,
-    analysis: SiteAnalysis,
-    props: pd.DataFrame,
-    *,
-    lang: str,
-    widths: Sequence[float],
-    columns: Sequence[int],
-    row_h: float,
-    fs: float,
-    max_rows: int,
-) -> float:
-    """Draw the proposals table in an axes measured in mm (y down); return its height."""
-    words = _WORDS[lang]
-    header = [words[k] for k in ("letter", "proposal", "area", "capacity", "cost", "per_hh",
-                                 "served", "failed")]  # fmt: skip
-    rows = _table_rows(project, props, lang, compact=1 in columns and 3 not in columns)
-    shown, hidden = rows[:max_rows], len(rows) - max_rows
-    if len(rows) > 1:
-        area, cost = _fmt(props["area_m2"].sum()), _fmt(props["cost_cny"].sum())
-        failed = str(int(props["checks_failed"].sum()))
-        shown.append(["", words["total"], area, "", cost, "", "", failed])
-    colours = _site_colours(project, analysis.sites)
-    xs = np.concatenate([[0], np.cumsum(widths)])
-    head_h = row_h * 1.05
-    ax.add_patch(Rectangle((0, 0), xs[-1], head_h, fc=_INK, ec="none"))
-    for j, col in enumerate(columns):
-        right = col >= 2
-        ax.text(xs[j + 1] - 1.2 if right else xs[j] + 1.2, head_h / 2, header[col],
-                ha="right" if right else "left", va="center", fontsize=fs * 0.85,
-                multialignment="right" if right else "left", color="white",
-                fontweight="bold", linespacing=1.05)  # fmt: skip
-    y = head_h
-    for i, row in enumerate(shown):
-        is_total = len(rows) > 1 and i == len(shown) - 1
-        if i % 2 == 1 or is_total:
-            ax.add_patch(Rectangle((0, y), xs[-1], row_h, fc="#eceff1", ec="none"))
-        for j, col in enumerate(columns):
-            value = row[col]
-            if col == 0 and value:
-                c = colours.get(str(props.iloc[i]["site_type"]), _INK)
-                ax.text((xs[j] + xs[j + 1]) / 2, y + row_h / 2, value, ha="center", va="center",
-                        fontsize=fs * 1.1, fontweight="bold", color=c,
-                        bbox={"boxstyle": "circle,pad=0.25", "fc": "white", "ec": c,
-                              "lw": 1.2})  # fmt: skip
-            elif col == 1:
-                name, _, kind = value.partition("\n")
-                ax.text(xs[j] + 1.2, y + row_h * (0.36 if kind else 0.5), name, ha="left",
-                        va="center", fontsize=fs, color=_INK,
-                        fontweight="bold" if is_total else "normal")  # fmt: skip
-                if kind:
-                    ax.text(xs[j] + 1.2, y + row_h * 0.74, kind, ha="left", va="center",
-                            fontsize=fs * 0.8, color=_GREY)  # fmt: skip
-            else:
-                red = col == 7 and value not in ("0", "")
-                ax.text(xs[j + 1] - 1.2, y + row_h / 2, value, ha="right", va="center",
-                        fontsize=fs, color=_RED if red else _INK,
-                        fontweight="bold" if red or is_total else "normal")  # fmt: skip
-        y += row_h
-    ax.plot([0, xs[-1]], [y, y], color=_INK, lw=0.8)
-    if not rows:
-        ax.text(1.2, y + row_h / 2, words["none"], ha="left", va="center", fontsize=fs,
-                color=_GREY)  # fmt: skip
-        y += row_h
-    if hidden > 0:
-        ax.text(1.2, y + row_h * 0.4, words["more"].format(n=hidden), ha="left", va="center",
-                fontsize=fs * 0.85, color=_GREY)  # fmt: skip
-        y += row_h * 0.8
-    return y
-
-
-def _notes(project: Project, props: pd.DataFrame, lang: str, *, width: int) -> list[tuple]:
-    """(text, colour) lines under the table: failed checks, then how to read it."""
-    words = _WORDS[lang]
-    lines: list[tuple[str, str]] = []
-    failed = _check_lines(props, lang)
-    if failed:
-        lines.append((words["checks"] + ("：" if lang == "zh" else ":"), _RED))
-        for letter, message in failed[:8]:
-            lines += [(f"  {letter}  {part}", _RED) for part in _wrap(message, width - 5)]
-        if len(failed) > 8:
-            lines.append((words["more"].format(n=len(failed) - 8), _RED))
-    multiple = project.settings.funding.subsidy_multiple.value
-    for note in (words["note_hh"], words["note_fund"].format(m=multiple), words["note_cost"]):
-        lines += [(part, _GREY) for part in _wrap(note, width)]
-    return lines
