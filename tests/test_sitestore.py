@@ -7,10 +7,10 @@ import pytest
 import shapely
 from shapely import box
 
-from gridgis.core.store import layer as layerstore
 from gridgis.core.io import list_layers, write_geojson
 from gridgis.core.project import open_project
 from gridgis.core.store import SiteStore
+from gridgis.core.store import layer as layerstore
 from gridgis.errors import ConflictError, ValidationError
 
 from .conftest import DATA

@@ -36,7 +36,8 @@ def test_any_layer_add_update_delete_restore_with_revisions(work):
     assert changed["rev"] == 2 and changed["width_m"] == 3.5
     with pytest.raises(ConflictError, match=r"path .* was changed by another session \(revision 2"):
         LayerStore(work, "paths").update(row["path_id"], expected_rev=1, width_m=9.0)
-    assert open_project(work).layers["paths"].set_index("path_id").loc[row["path_id"], "width_m"] == 3.5
+    stored = open_project(work).layers["paths"].set_index("path_id")
+    assert stored.loc[row["path_id"], "width_m"] == 3.5
     paths.delete(row["path_id"], expected_rev=2)
     assert len(paths.load()) == before
     back = paths.restore(changed)
@@ -156,7 +157,7 @@ def test_a_temp_file_of_a_live_writer_is_not_removed_by_an_open(tmp_path):
     live = folder / ".sites.geojson.1a2b3c4d.tmp"
     with project_lock(folder):  # another program writing: its temp file is not a leftover
         live.write_text("being written")
-        code = "import sys; from gridgis.core.project import open_project; open_project(sys.argv[1])"
+        code = "import sys; import gridgis.core.project as p; p.open_project(sys.argv[1])"
         subprocess.run([sys.executable, "-c", code, str(folder)], check=True, timeout=120)
         assert live.exists()
     open_project(folder)

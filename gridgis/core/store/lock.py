@@ -36,7 +36,7 @@ __all__ = ["LOCK_TIMEOUT_S", "lock_path", "project_lock", "tidy"]
 LOCK_TIMEOUT_S = 10.0
 """How long a write waits for another program's write before giving up (seconds)."""
 
-_LOCKS: dict[str, FileLock] = {}
+_LOCKS: dict[tuple[int, str], FileLock] = {}  # by process (a forked child makes its own)
 _GUARD = threading.Lock()
 
 
@@ -50,11 +50,11 @@ def lock_path(project_path: str | os.PathLike[str]) -> Path:
 
 def _file_lock(path: Path) -> FileLock:
     """One `FileLock` per lock file and process: re-entrant per thread, exclusive between."""
-    key = os.path.abspath(path)
+    key = (os.getpid(), os.path.abspath(path))
     with _GUARD:
         lock = _LOCKS.get(key)
         if lock is None:
-            lock = _LOCKS[key] = FileLock(key, thread_local=True)
+            lock = _LOCKS[key] = FileLock(key[1], thread_local=True)
         return lock
 
 
