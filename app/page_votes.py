@@ -215,14 +215,14 @@ if building_ids:
         },
     )
     if st.button(t("votes.apply", lang), key="vote_apply"):
-        rows = [
+        entered = [
             tuple(None if pd.isna(v) else v for v in rec)
             for rec in edited[["unit", "room", "area_m2", "vote"]].itertuples(index=False)
             if not all(pd.isna(v) or str(v).strip() == "" for v in rec)
         ]
         seen = store.revision(register, site_id=site_id, building_id=building)
         try:
-            new = votes_register.votes_from_entry(building, rows, site_id=site_id)
+            new = votes_register.votes_from_entry(building, entered, site_id=site_id)
             new = new.assign(area_m2=new["area_m2"].map(lambda a: repr(float(a))))
             store.replace_building(site_id, building, new, expected=seen)
         except ConflictError:

@@ -281,7 +281,7 @@ def settings_diff(settings: Settings, base: Settings | None = None) -> dict[str,
 
     Examples
     --------
-    >>> s = settings_from_toml("[rules]\nshed_block_gap_m = { value = 3.0 }")
+    >>> s = settings_from_toml("[rules]\\nshed_block_gap_m = { value = 3.0 }")
     >>> settings_diff(s)
     {'rules': {'shed_block_gap_m': {'value': 3.0}}}
     """

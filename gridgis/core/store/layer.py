@@ -16,8 +16,8 @@ Examples
 >>> paths = LayerStore(work, "paths")
 >>> row = paths.add(box(104.0702, 30.6695, 104.0703, 30.6696), kind="footpath")
 >>> row["path_id"], row["rev"]
-('P1', 1)
->>> paths.update("P1", expected_rev=1, width_m=1.5)["rev"]
+('P21', 1)
+>>> paths.update("P21", expected_rev=1, width_m=1.5)["rev"]
 2
 """
 
@@ -140,9 +140,12 @@ class LayerStore:
         return project_lock(self.path, timeout=self.timeout)
 
     def _stamp(self) -> tuple[int, int, int] | None:
+        found = self._read_file()
         try:
-            st = self._read_file().stat()
-        except (FileNotFoundError, AttributeError):
+            st = found.stat() if found is not None else None
+        except FileNotFoundError:
+            return None
+        if st is None:
             return None
         return st.st_ino, st.st_mtime_ns, st.st_size
 
