@@ -25,8 +25,10 @@ from gridgis.core.project import open_project, read_project_layer
 from gridgis.core.schema import LAYER_NAMES, guess_layer_name
 from gridgis.core.validate import errors_only, repair_geometries, validate_layer
 from gridgis.errors import GridGISError, Problem, ValidationError
-from gridgis.meeting.tally import MATTERS, format_tally, tally
+from gridgis.meeting.register import read_register
+from gridgis.meeting.tally import MATTERS, tally
 from gridgis.report.checks import check_message, with_messages
+from gridgis.report.tally_text import format_tally, tally_dict
 from gridgis.report.xlsx import budget_sheets, write_xlsx
 
 __all__ = ["main"]
@@ -217,8 +219,8 @@ def _cmd_tally(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise GridGISError(f"--votes {args.votes!r}: no such file")
         votes, source = read_project_layer(path, "votes"), str(path)
-    elif (votes := project.layers.get("votes")) is not None:
-        source = f"{project.path}: votes"
+    elif "votes" in project.layers:  # the register as the store keeps it (votes.csv / table)
+        votes, source = read_register(project), f"{project.path}: votes"
     else:
         raise GridGISError(f"{args.project}: the project has no votes layer; pass --votes FILE")
     result = tally(votes, site_id=args.site, matter=args.matter, source=source)
@@ -233,7 +235,7 @@ def _cmd_tally(args: argparse.Namespace) -> int:
             print(f"warning: site {result.site_id!r} is not in the project's sites layer",
                   file=sys.stderr)  # fmt: skip
     if args.json:
-        print(json.dumps(result.to_dict() | {"site_name": name}, ensure_ascii=False, indent=2))
+        print(json.dumps(tally_dict(result) | {"site_name": name}, ensure_ascii=False, indent=2))
     else:
         print(format_tally(result, site_name=name or None))
     return 0

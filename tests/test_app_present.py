@@ -170,5 +170,5 @@ def test_pages_on_a_single_file_project_without_proposals_or_votes(page, message
     _ok(at.run())
     _ok(at.switch_page(page).run())
     assert any(message in i.value for i in at.info), [i.value for i in at.info]
-    if page.endswith("votes.py"):  # no folder to write votes.csv into: the session keeps it
-        assert any("kept in this session only" in c.value for c in at.caption)
+    if page.endswith("votes.py"):  # no register yet; entries will go into the GeoPackage
+        assert any("No register for this project yet" in c.value for c in at.caption)

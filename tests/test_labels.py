@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 
 from gridgis.core.settings import default_settings
-from gridgis.meeting.tally import MATTERS
 from gridgis.report.labels import (
     DASH,
     clean_text,
@@ -24,8 +23,6 @@ def test_name_in_reads_settings_objects_features_and_mappings():
     assert name_in(shed, "en") == "e-bike parking shed"
     item = next(iter(settings.cost_items.values()))
     assert name_in(item, "en") == item.label_en
-    matter = next(iter(MATTERS.values()))
-    assert (name_in(matter, "zh"), name_in(matter, "en")) == (matter.label_zh, matter.label_en)
     row = pd.Series({"name": "1号楼", "name_en": "Building 1"})
     assert (name_in(row.to_dict(), "zh"), name_in(row.to_dict(), "en")) == ("1号楼", "Building 1")
 

@@ -140,7 +140,9 @@ def _big_project(n: int) -> Project:
 @pytest.mark.parametrize("target", ["big.gpkg", "big"])
 def test_killed_save_leaves_previous_project_intact(tmp_path, target):
     path = save_project(_big_project(40_000), tmp_path / target)
-    before = sorted(p.name for p in path.iterdir()) if path.is_dir() else None
+    before = None
+    if path.is_dir():
+        before = sorted(p.name for p in path.iterdir() if not p.name.startswith("."))
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -157,6 +159,8 @@ def test_killed_save_leaves_previous_project_intact(tmp_path, target):
     assert set(households) == {28}, "previous project was modified by a killed save"
     if before is not None:
         assert sorted(p.name for p in path.iterdir() if not p.name.startswith(".")) == before
+    temps = [p.name for p in path.parent.rglob(".*") if ".tmp" in p.name]
+    assert temps == [], "opening the project cleans up the killed save's temporary files"
 
 
 def test_summary_json_serialisable():

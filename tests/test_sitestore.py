@@ -7,10 +7,10 @@ import pytest
 import shapely
 from shapely import box
 
-from gridgis.core import store as sitestore
 from gridgis.core.io import list_layers, write_geojson
 from gridgis.core.project import open_project
 from gridgis.core.store import SiteStore
+from gridgis.core.store import layer as layerstore
 from gridgis.errors import ConflictError, ValidationError
 
 from .conftest import DATA
@@ -180,4 +180,4 @@ def test_a_drawing_saved_in_the_sample_is_not_read_back(tmp_path):
     work = shutil.copytree(DATA / "dongsi180", tmp_path / "p")
     store = SiteStore(work)
     store.add(SHED, site_type="parking_shed")
-    assert sitestore._READ[str(work / "sites.geojson")][0] == store._stamp()
+    assert layerstore._READ[(str(work / "sites.geojson"), "sites")][0] == store._stamp()

@@ -11,15 +11,10 @@ from hypothesis import strategies as st
 from gridgis.cli import main
 from gridgis.core.project import Project, open_project, read_project_layer, save_project
 from gridgis.errors import GridGISError
-from gridgis.meeting.tally import (
-    MATTERS,
-    format_tally,
-    tally,
-    tally_all,
-    turnout_by_building,
-    turnout_map,
-    votes_from_entry,
-)
+from gridgis.meeting.register import votes_from_entry
+from gridgis.meeting.tally import MATTERS, tally, tally_all, turnout_by_building
+from gridgis.report.map.turnout import turnout_map
+from gridgis.report.tally_text import format_tally, tally_dict
 
 from .conftest import BAD, DATA
 
@@ -305,7 +300,7 @@ def test_never_passes_a_proposal_that_fails_either_count(rows, matter):
 
 def test_to_dict_is_json_with_floats_and_exact_fractions():
     t = tally(register(*[("60.5", "agree")] * 3, ("60.5", "oppose"), ("33.3", "")), site_id="S1")
-    d = json.loads(json.dumps(t.to_dict()))
+    d = json.loads(json.dumps(tally_dict(t)))
     assert d["site_id"] == "S1" and d["matter"] == "change_of_use" and d["matter_item"] == 8
     assert d["owners_total"] == 5 and d["area_total_m2"] == pytest.approx(275.3)
     assert d["participating_headcount"] == 4 and d["agree_headcount"] == 3
@@ -316,6 +311,8 @@ def test_to_dict_is_json_with_floats_and_exact_fractions():
     assert d["quorum_headcount_margin_exact"] == "2/15"
     assert d["quorum_met"] is True and d["passed"] is True
     assert d["matter_zh"].startswith("改变共有部分的用途")
+    assert d["matter_en"].startswith("changing the use of common parts")
+    assert "matter_zh" not in t.to_dict()  # words come from the locales, not the count
 
 
 def test_format_tally_shows_fractions_percentages_margins_and_result():
@@ -323,6 +320,10 @@ def test_format_tally_shows_fractions_percentages_margins_and_result():
     assert "2 / 3 = 2/3 = 66.67%" in text
     assert "需 needs >= 3/4 (75.00%); 差额 margin -8.33 pp: 未达到 NOT met" in text
     assert text.rstrip().endswith("结果 Result: 未通过 NOT PASSED")
+    zh = format_tally(tally(register(("60", "agree")), site_id="S1"), lang="zh")
+    assert "需 >= 3/4" in zh and zh.endswith("结果: 通过") and "needs" not in zh
+    en = format_tally(tally(register(("60", "agree")), site_id="S1"), lang="en")
+    assert en.endswith("Result: PASSED") and "需" not in en
 
 
 def test_tally_all_in_register_order():

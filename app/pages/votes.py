@@ -1,8 +1,10 @@
 """Votes page: the owners' register of a proposal, fast entry per building, CSV import, tally.
 
-The register is saved as ``votes.csv`` in the project's working copy (folder
-projects); a single-file project keeps it in the session only (download it).
-The tally follows PRC Civil Code art. 278 (`gridgis.meeting.tally`), in exact fractions.
+The register lives in the project (``votes.csv`` in a folder, the ``votes``
+table of a GeoPackage) and only `gridgis.core.store.VotesStore` writes it:
+one building at a time, refused when another session changed that building
+since this one loaded it (nothing is lost either way). The tally follows PRC
+Civil Code art. 278 (`gridgis.meeting.tally`), in exact fractions.
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ import streamlit as st
 
 from app import context as common  # context, show_flash, plain, site_title, building_names
 from app import state
-from gridgis.errors import GridGISError
+from gridgis.core.store import VotesStore
+from gridgis.errors import ConflictError, GridGISError, ProjectError
+from gridgis.meeting import register as votes_register
 from gridgis.meeting import tally as voting
 from gridgis.report.i18n import t
+from gridgis.report.map.turnout import turnout_map
+from gridgis.report.tally_text import matter_label
 
 lang = state.lang()
 ctx = common.context()
@@ -31,27 +37,36 @@ if sites.empty:
     st.info(t("votes.no_sites", lang))
     st.stop()
 
-COLUMNS = ["site_id", "building_id", "household", "area_m2", "vote"]
-votes_file = ctx.path / "votes.csv" if ctx.path.is_dir() else None
-registers = st.session_state.setdefault(state.VOTES, {})
-if ctx.name not in registers:
-    if votes_file is not None and votes_file.exists():
-        registers[ctx.name] = pd.read_csv(votes_file, dtype=str, keep_default_na=False)
-    else:
-        registers[ctx.name] = pd.DataFrame(columns=COLUMNS, dtype=str)
-register: pd.DataFrame = registers[ctx.name]
+store = VotesStore(ctx.path)
+REFUSED = "vote_refused_entry"
+# The session's view of the register: re-read when it changed on disk, except in the run of
+# a save, which must be checked against what this session saw (the rows it edited).
+views = st.session_state.setdefault(state.VOTES, {})
+saving = bool(st.session_state.get("vote_apply") or st.session_state.get("vote_import"))
+view = views.get(ctx.name)
+if view is None or (not saving and view["version"] != store.version()):
+    view = views[ctx.name] = {"version": store.version(), "frame": store.load()}
+register: pd.DataFrame = view["frame"]
 
 
-def _save(frame: pd.DataFrame) -> None:
-    registers[ctx.name] = frame.reset_index(drop=True)
-    if votes_file is not None:
-        frame.to_csv(votes_file, index=False)
+def _reload() -> None:
+    views.pop(ctx.name, None)
 
 
-if votes_file is not None and votes_file.exists():
-    st.caption(t("votes.source_file", lang, path=str(votes_file)))
-elif votes_file is None:
-    st.caption(t("votes.source_session", lang))
+def _refused(message: str, rows: pd.DataFrame) -> None:
+    """Say why nothing was saved; keep the refused rows to show on the next run."""
+    state.flash("error", message)
+    st.session_state[REFUSED] = rows
+    _reload()
+    st.rerun()
+
+
+if (refused := st.session_state.pop(REFUSED, None)) is not None:
+    st.caption(t("meeting.store.refused", lang))
+    st.dataframe(refused, hide_index=True, width="stretch")
+
+if store.exists():
+    st.caption(t("meeting.store.source_store", lang, path=store.source))
 else:
     st.caption(t("votes.source_none", lang))
 
@@ -73,9 +88,7 @@ matter = cols[1].selectbox(
     t("votes.matter", lang),
     matters,
     key=state.bind(state.VOTE_MATTER, state.variant(lang), "change_of_use"),
-    format_func=lambda m: (
-        voting.MATTERS[m].label_zh if lang == "zh" else voting.MATTERS[m].label_en
-    ),
+    format_func=lambda m: matter_label(m, lang),
 )
 st.session_state[state.VOTE_MATTER] = matter
 
@@ -87,7 +100,7 @@ if mine.empty:
     st.info(t("votes.no_rows", lang, site=site_id))
 else:
     try:
-        result = voting.tally(register, site_id=site_id, matter=matter, source="votes.csv")
+        result = voting.tally(register, site_id=site_id, matter=matter, source=store.source)
     except GridGISError as exc:
         st.error(common.plain(exc))
 
@@ -149,7 +162,7 @@ if result is not None:
     )
     st.session_state[state.VOTE_BY] = by
     try:
-        m = voting.turnout_map(project, register, site_id=site_id, by=by, lang=lang)
+        m = turnout_map(project, register, site_id=site_id, by=by, lang=lang)
         st.iframe(m.get_root().render(), height=460)
         st.markdown(f"**{common.plain(t('votes.table', lang))}**")
         st.dataframe(
@@ -198,24 +211,30 @@ if building_ids:
             "room": st.column_config.TextColumn(t("votes.room", lang)),
             "area_m2": st.column_config.NumberColumn(t("votes.area", lang), min_value=0.0),
             "vote": st.column_config.SelectboxColumn(
-                t("votes.vote", lang), options=["", *voting.VOTE_CHOICES]
+                t("votes.vote", lang), options=["", *votes_register.VOTE_CHOICES]
             ),
         },
     )
     if st.button(t("votes.apply", lang), key="vote_apply"):
-        rows = [
+        entered = [
             tuple(None if pd.isna(v) else v for v in rec)
             for rec in edited[["unit", "room", "area_m2", "vote"]].itertuples(index=False)
             if not all(pd.isna(v) or str(v).strip() == "" for v in rec)
         ]
+        seen = store.revision(register, site_id=site_id, building_id=building)
         try:
-            new = voting.votes_from_entry(building, rows, site_id=site_id)
+            new = votes_register.votes_from_entry(building, entered, site_id=site_id)
+            new = new.assign(area_m2=new["area_m2"].map(lambda a: repr(float(a))))
+            store.replace_building(site_id, building, new, expected=seen)
+        except ConflictError:
+            _refused(t("meeting.store.conflict_building", lang, building=names[building],
+                       site=site_id), new)  # fmt: skip
+        except ProjectError as exc:  # e.g. the project lock is held by another program
+            st.error(t("meeting.store.locked", lang, detail=common.plain(exc)))
         except GridGISError as exc:
             st.error(common.plain(exc))
         else:
-            keep = register[~register.index.isin(here.index)]
-            new = new.assign(area_m2=new["area_m2"].map(lambda a: repr(float(a))))
-            _save(pd.concat([keep.astype(str), new.astype(str)], ignore_index=True))
+            _reload()
             state.flash("success", t("votes.applied", lang, n=len(new), building=building))
             st.rerun()
 
@@ -225,21 +244,26 @@ upload = st.file_uploader(
     t("votes.import", lang), type=["csv"], key=state.VOTE_UPLOAD, help=t("votes.import_help", lang)
 )
 if upload is not None and st.button(t("votes.import_button", lang), key="vote_import"):
+    frame = None
     try:
         frame = pd.read_csv(io.BytesIO(upload.getvalue()), dtype=str, keep_default_na=False)
         voting.tally_all(frame, source=upload.name)  # every row checked; errors name the row
-    except GridGISError as exc:
-        st.error(f"{t('votes.bad_csv', lang)}: {common.plain(exc)}")
-    except (ValueError, UnicodeDecodeError) as exc:
+        store.replace(frame.drop(columns="rev", errors="ignore"),
+                      expected=store.revision(register))  # fmt: skip
+    except ConflictError:
+        _refused(t("meeting.store.conflict_register", lang), pd.DataFrame(frame))
+    except ProjectError as exc:
+        st.error(t("meeting.store.locked", lang, detail=common.plain(exc)))
+    except (GridGISError, ValueError, UnicodeDecodeError) as exc:
         st.error(f"{t('votes.bad_csv', lang)}: {common.plain(exc)}")
     else:
-        _save(frame)
+        _reload()
         state.flash("success", t("votes.imported", lang, n=len(frame)))
         st.rerun()
 if len(register):
     st.download_button(
         t("votes.download", lang),
-        register.to_csv(index=False).encode("utf-8"),
+        register.drop(columns="rev").to_csv(index=False).encode("utf-8"),
         file_name=f"{ctx.name}_votes.csv",
         mime="text/csv",
         key="vote_download",

@@ -3,8 +3,8 @@
 Rows come from `Settings.sourced_table` (``key, value, source, ref``) with a
 label, a unit and the shipped default beside each value. Saving rebuilds the
 settings through `gridgis.core.settings.settings_from_toml` (so every value is
-checked as if it came from a file) and writes them into the working copy,
-holding the project's site lock so no site saved meanwhile is lost.
+checked as if it came from a file) and writes only them into the working copy
+(`ProjectStore.save_settings`: the keys unlike the defaults; no layer is rewritten).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import streamlit as st
 import tomli_w
 
 from app import state, workspace
-from gridgis.core.project import Project, open_project, save_project
+from gridgis.core.project import Project
 from gridgis.core.settings import Settings, default_settings, settings_from_toml
+from gridgis.core.store import ProjectStore
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t, t_or
 from gridgis.report.labels import name_in, type_label
@@ -115,13 +116,8 @@ def build(settings: Settings, edited: pd.DataFrame, language: str) -> Settings:
 
 
 def write_settings(path: Path, settings: Settings) -> None:
-    """Save `settings` into the project at `path`, keeping every site saved meanwhile."""
-    store = workspace.store_for(path)
-    # no session saves a site between our read and write
-    with store.locked():
-        project = open_project(path)
-        project.settings = settings
-        save_project(project)
+    """Save only `settings` (the keys unlike the defaults) into the project at `path`."""
+    ProjectStore(path).save_settings(settings)  # no layer is rewritten
     workspace.bump(path)
 
 

@@ -2,9 +2,10 @@
 
 A project on disk is either one GeoPackage file (a layer each, settings in the
 ``gridgis_settings`` table) or a folder of ``<layer>.geojson`` files with an
-optional ``settings.toml``. `open_project` reads both; `save_project` writes
-both atomically: everything is serialised first, written beside the target,
-then moved into place, so a crash never leaves a half-written project.
+optional ``settings.toml`` (``votes.csv`` for the register: see
+`gridgis.core.store.files`). `open_project` reads both; `save_project` writes
+both atomically, holding the project lock: a crash never leaves a
+half-written project.
 
 Examples
 --------
@@ -19,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,16 +30,24 @@ import pyproj
 
 from gridgis.core import io
 from gridgis.core.crs import local_metric_crs
-from gridgis.core.schema import LAYER_NAMES, resolve_households, restore_shapefile_names
-from gridgis.core.settings import Settings, default_settings, load_settings, settings_from_toml
-from gridgis.core.settings import settings_to_toml as _settings_to_toml
+from gridgis.core.schema import LAYER_NAMES, resolve_households
+from gridgis.core.settings import (
+    Settings,
+    default_settings,
+    load_settings,
+    settings_from_toml,
+    settings_to_toml,
+)
+from gridgis.core.store import files
+from gridgis.core.store.files import SETTINGS_TABLE
+from gridgis.core.store.files import read_layer_file as read_project_layer
+from gridgis.core.store.lock import project_lock
 from gridgis.core.validate import check_layers
-from gridgis.errors import Problem, ProjectError, ReadError
+from gridgis.errors import Problem, ProjectError
 
 __all__ = ["SETTINGS_TABLE", "Project", "open_project", "read_project_layer", "save_project"]
 
 log = logging.getLogger(__name__)
-SETTINGS_TABLE = "gridgis_settings"
 
 
 @dataclass
@@ -114,36 +122,39 @@ def _site_types(settings: Settings) -> tuple[str, ...]:
 
 
 def _read_folder(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], Settings]:
-    settings_file = path / "settings.toml"
+    settings_file = path / files.SETTINGS_FILE
     settings = load_settings(settings_file) if settings_file.exists() else default_settings()
     layers: dict[str, gpd.GeoDataFrame] = {}
     for name in LAYER_NAMES:
-        for candidate in (path / f"{name}.geojson", path / f"{name}.csv"):
-            if candidate.exists():
-                layers[name] = read_project_layer(candidate, name)
-                break
+        if (found := files.find_layer_file(path, name)) is not None:
+            layers[name] = read_project_layer(found, name)
     others = sorted(p.name for p in path.glob("*.geojson") if p.stem not in LAYER_NAMES)
     if others:
         log.info("%s: ignored files that are not gridgis layers: %s", path, ", ".join(others))
     return layers, settings
 
 
-def read_project_layer(path: str | os.PathLike[str], name: str, **kwargs: Any) -> gpd.GeoDataFrame:
-    """Read one layer file as layer `name`; a ``votes`` CSV is a plain table.
+def _folder_stamp(path: Path) -> tuple[Any, ...]:
+    """Changes when any file of the folder is replaced, or a save journal appears."""
+    with os.scandir(path) as entries:
+        found = sorted(
+            (e.name, e.inode(), e.stat().st_mtime_ns, e.stat().st_size)
+            for e in entries
+            if e.is_file() and (not e.name.startswith(".") or e.name == files.JOURNAL)
+        )
+    return tuple(found)
 
-    Other keyword arguments go to `gridgis.core.io.read_layer`.
-    """
-    path = Path(path)
-    if name == "votes" and path.suffix.lower() == ".csv":
-        try:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-            raise ReadError(f"{path}: cannot read the votes table: {exc}") from exc
-        if "area_m2" in table:
-            table["area_m2"] = table["area_m2"].where(table["area_m2"] != "", None)
-        nulls = gpd.GeoSeries([None] * len(table), index=table.index, crs=4326)
-        return gpd.GeoDataFrame(table, geometry=nulls)
-    return restore_shapefile_names(io.read_layer(path, **kwargs), name)
+
+def _tidy_if_needed(path: Path) -> None:
+    """Finish a killed save (waiting for the lock); drop leftover temp files if the lock is free."""
+    pending = not files.is_gpkg(path) and (path / files.JOURNAL).exists()
+    if pending:
+        with project_lock(path):
+            return
+    if files.leftovers(path):
+        # someone writing now holds the lock: those are their files, not leftovers
+        with contextlib.suppress(ProjectError), project_lock(path, timeout=0):
+            pass
 
 
 def _read_gpkg(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], Settings]:
@@ -180,11 +191,23 @@ def open_project(path: str | os.PathLike[str], *, validate: bool = True) -> Proj
         The path is neither a GeoPackage nor a folder.
     ValidationError
         The layers break the contract.
+
+    Notes
+    -----
+    A folder save that a killed process left half done is finished first
+    (see `gridgis.core.store.files`), so the project read is wholly the old
+    or wholly the new one.
     """
     path = Path(path)
     if path.is_dir():
+        _tidy_if_needed(path)
+        before = _folder_stamp(path)
         layers, settings = _read_folder(path)
+        if _folder_stamp(path) != before:  # a save ran meanwhile: read again, holding the lock
+            with project_lock(path):
+                layers, settings = _read_folder(path)
     elif path.is_file() and path.suffix.lower() == ".gpkg":
+        _tidy_if_needed(path)
         layers, settings = _read_gpkg(path)
     elif not path.exists():
         raise ProjectError(f"project path {str(path)!r} does not exist")
@@ -199,46 +222,27 @@ def open_project(path: str | os.PathLike[str], *, validate: bool = True) -> Proj
     return Project(layers=layers, settings=settings, path=path, warnings=problems)
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
 def _save_folder(project: Project, target: Path) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    payload: dict[str, bytes] = {}
-    for name, frame in project.layers.items():
-        payload[f"{name}.geojson"] = io.to_geojson(frame).encode("utf-8")
-    payload["settings.toml"] = _settings_to_toml(project.settings).encode("utf-8")
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for fname, data in payload.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{fname}.", suffix=".tmp", dir=target)
-            os.close(fd)
-            _fsync_write(Path(tmp), data)
-            staged.append((Path(tmp), target / fname))
-        for tmp, final in staged:  # every file is complete before any is replaced
-            os.replace(tmp, final)
-        for name in LAYER_NAMES:
-            stale = target / f"{name}.geojson"
-            if name not in project.layers and stale.exists():
-                stale.unlink()
-    finally:
-        for tmp, _ in staged:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-    dir_fd = os.open(target, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    """Every layer and the settings as one journalled change (see `files.commit`)."""
+    writes = {files.layer_file(target, name).name: files.layer_bytes(name, frame)
+              for name, frame in project.layers.items()}  # fmt: skip
+    writes[files.SETTINGS_FILE] = settings_to_toml(project.settings, only_changed=True).encode()
+    deletes = [
+        p.name
+        for name in LAYER_NAMES
+        if name not in project.layers
+        for p in (files.layer_file(target, name), target / f"{name}.csv",
+                  target / f"{name}.geojson")
+    ]  # fmt: skip
+    files.commit(target, writes, deletes)
+    if "votes" in project.layers:
+        files.retire_legacy_votes(target)
 
 
 def _save_gpkg(project: Project, target: Path) -> None:
     tables: dict[str, pd.DataFrame] = dict(project.layers)
-    tables[SETTINGS_TABLE] = pd.DataFrame({"toml": [_settings_to_toml(project.settings)]})
+    settings = settings_to_toml(project.settings, only_changed=True)
+    tables[SETTINGS_TABLE] = pd.DataFrame({"toml": [settings]})
     if target.is_file():  # keep tables that are not ours (e.g. QGIS layer_styles)
         for name, table in io.read_gpkg_layers(target).items():
             if name not in LAYER_NAMES and name != SETTINGS_TABLE:
@@ -247,7 +251,13 @@ def _save_gpkg(project: Project, target: Path) -> None:
 
 
 def save_project(project: Project, path: str | os.PathLike[str] | None = None) -> Path:
-    """Save a project atomically as a GeoPackage (``.gpkg``) or a folder.
+    """Save a project atomically as a GeoPackage (``.gpkg``) or a folder, holding its lock.
+
+    A folder is saved as one change (every layer file staged, then a journal,
+    then moved into place): a kill at any point leaves the old project or,
+    once the next `open_project` has finished the journal, the new one. A
+    layer absent from `project` is removed from the folder. Settings are
+    written as the keys that differ from the shipped defaults.
 
     Parameters
     ----------
@@ -266,10 +276,13 @@ def save_project(project: Project, path: str | os.PathLike[str] | None = None) -
     if target is None:
         raise ProjectError("save_project needs a path: this project was never saved")
     try:
-        if target.suffix.lower() == ".gpkg":
-            _save_gpkg(project, target)
+        if files.is_gpkg(target):
+            with project_lock(target):
+                _save_gpkg(project, target)
         else:
-            _save_folder(project, target)
+            target.mkdir(parents=True, exist_ok=True)
+            with project_lock(target):
+                _save_folder(project, target)
     except OSError as exc:
         raise ProjectError(f"could not save project to {str(target)!r}: {exc}") from exc
     project.path = target

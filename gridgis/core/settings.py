@@ -39,6 +39,7 @@ __all__ = [
     "Sourced",
     "default_settings",
     "load_settings",
+    "settings_diff",
     "settings_from_toml",
     "settings_to_toml",
 ]
@@ -259,6 +260,40 @@ def load_settings(path: str | Path | None = None) -> Settings:
     return settings_from_toml(text, source=str(path))
 
 
-def settings_to_toml(settings: Settings) -> str:
-    """Write settings as TOML (all keys, so the file is self-describing)."""
+def _diff(data: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in base:
+            out[key] = value
+        elif isinstance(value, Mapping) and isinstance(base[key], Mapping):
+            if inner := _diff(value, base[key]):
+                out[key] = inner
+        elif value != base[key]:
+            out[key] = value
+    return out
+
+
+def settings_diff(settings: Settings, base: Settings | None = None) -> dict[str, Any]:
+    """The keys of `settings` that differ from `base` (default: the shipped defaults).
+
+    Nested as in a settings file; `settings_from_toml` of the result gives
+    `settings` back (it merges over the defaults key by key).
+
+    Examples
+    --------
+    >>> s = settings_from_toml("[rules]\\nshed_block_gap_m = { value = 3.0 }")
+    >>> settings_diff(s)
+    {'rules': {'shed_block_gap_m': {'value': 3.0}}}
+    """
+    base = base if base is not None else default_settings()
+    return _diff(settings.model_dump(mode="json"), base.model_dump(mode="json"))
+
+
+def settings_to_toml(settings: Settings, *, only_changed: bool = False) -> str:
+    """Write settings as TOML: every key, or with `only_changed` only those unlike the defaults.
+
+    A project file holding only its changes picks up corrected defaults.
+    """
+    if only_changed:
+        return tomli_w.dumps(settings_diff(settings))
     return tomli_w.dumps(settings.model_dump(mode="json"))
