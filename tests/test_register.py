@@ -44,7 +44,8 @@ def workspace(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("form", ["folder", "gpkg"])
 def test_after_a_settings_save_every_reader_sees_the_same_register(workspace, tmp_path, form):
-    from app import common, settings_table
+    from app import workspace as common  # open_sample
+    from app.views import settings_table
 
     name = common.open_sample("dongsi180")
     path = workspace / name
@@ -139,7 +140,7 @@ def _votes_page(lang: str = "en") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["lang"] = lang
     at.run()
-    at.switch_page("app/page_votes.py").run()
+    at.switch_page("app/pages/votes.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
