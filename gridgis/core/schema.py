@@ -35,6 +35,7 @@ __all__ = [
     "household_counts",
     "resolve_households",
     "restore_shapefile_names",
+    "with_contract_columns",
 ]
 
 BUILTIN_SITE_TYPES = ("parking_shed", "vegetable_garden", "activity_room")
@@ -254,6 +255,32 @@ def guess_layer_name(filename: str) -> str | None:
     if stem in _ALIASES:
         return stem
     return hits.pop() if len(hits) == 1 else None
+
+
+def with_contract_columns(frame: pd.DataFrame, layer: str) -> pd.DataFrame:
+    """An empty layer with the contract's required columns added (others: unchanged).
+
+    A GeoJSON FeatureCollection with no features keeps no column names, so a
+    layer whose last feature was deleted reads back as bare geometry; it is
+    still a valid, empty layer.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=4326))
+    >>> list(with_contract_columns(empty, "sites").columns)
+    ['geometry', 'site_id', 'site_type']
+    """
+    schema = SCHEMAS.get(layer)
+    if len(frame) or schema is None:
+        return frame
+    missing = [f.name for f in schema.fields if f.required and f.name not in frame.columns]
+    if not missing:
+        return frame
+    out = frame.copy()
+    for name in missing:
+        out[name] = pd.Series([], dtype=object, index=frame.index)
+    return out
 
 
 def restore_shapefile_names(frame: pd.DataFrame, layer: str) -> pd.DataFrame:

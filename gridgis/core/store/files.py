@@ -40,7 +40,7 @@ import geopandas as gpd
 import pandas as pd
 
 from gridgis.core import io
-from gridgis.core.schema import restore_shapefile_names
+from gridgis.core.schema import restore_shapefile_names, with_contract_columns
 from gridgis.errors import ProjectError, ReadError
 
 __all__ = [
@@ -113,7 +113,7 @@ def read_layer_file(path: str | os.PathLike[str], name: str, **kwargs: Any) -> g
             table["area_m2"] = table["area_m2"].where(table["area_m2"] != "", None)
         nulls = gpd.GeoSeries([None] * len(table), index=table.index, crs=4326)
         return gpd.GeoDataFrame(table, geometry=nulls)
-    return restore_shapefile_names(io.read_layer(path, **kwargs), name)
+    return with_contract_columns(restore_shapefile_names(io.read_layer(path, **kwargs), name), name)
 
 
 def _cell(value: object) -> str:
