@@ -266,11 +266,6 @@ def test_an_edit_from_another_session_is_a_conflict_not_an_overwrite(workspace):
     assert at.session_state[state.SELECTED] != "S1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs store fix: the last delete leaves sites.geojson "
-    "without site_id/site_type columns, which open_project refuses",
-)
 def test_deleting_the_last_site_leaves_a_project_that_opens(workspace):
     at = _ok(_app("en").run())
     for sid in ("SITE1", "SITE2", "SITE3"):
