@@ -22,10 +22,8 @@ from app import workspace
 from gridgis.analysis.engine import PreparedProject, SiteAnalysis, prepare
 from gridgis.core.crs import WGS84
 from gridgis.core.io import as_geojson_stores
-from gridgis.core.project import Project
-from gridgis.core.schema import resolve_households
 
-__all__ = ["analyze", "households_of", "in_analysis_thread", "prefetch", "prepared"]
+__all__ = ["analyze", "in_analysis_thread", "prefetch", "prepared"]
 
 T = TypeVar("T")
 
@@ -83,12 +81,3 @@ def prefetch(path: Path | str, stored: list[dict[str, Any]]) -> None:
         crs=WGS84,
     )
     _ANALYST.submit(_analyze, str(path), workspace.stamp(path), frame)
-
-
-def households_of(project: Project, building_ids: list[str]) -> float:
-    """Households living in the given buildings, each building counted once."""
-    buildings = project.layers["buildings"]
-    per_floor = project.settings.general.households_per_floor_fallback.value
-    counts = resolve_households(buildings, per_floor=per_floor)["households"]
-    mask = buildings["building_id"].astype(str).isin({str(b) for b in building_ids})
-    return float(counts[mask.to_numpy()].sum())

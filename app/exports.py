@@ -7,14 +7,13 @@ they touch no session state.
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from pathlib import Path
 
 from gridgis.analysis.engine import SiteAnalysis
 from gridgis.core.io import to_geojson
 from gridgis.core.project import Project, open_project, save_project
-from gridgis.report.checks import with_messages
+from gridgis.report.checks import worded
 from gridgis.report.xlsx import budget_sheets, write_xlsx
 
 
@@ -24,9 +23,7 @@ def site_plan_geojson(analysis: SiteAnalysis, lang: str = "zh") -> bytes:
     The file ``gridgis analyze --lang LANG -o OUT.geojson`` writes: each
     check record with its ``message`` in `lang`.
     """
-    worded = analysis.sites["checks"].map(lambda checks: with_messages(checks, lang))
-    shown = dataclasses.replace(analysis, sites=analysis.sites.assign(checks=worded))
-    return to_geojson(shown.features()).encode("utf-8")
+    return to_geojson(worded(analysis, lang).features()).encode("utf-8")
 
 
 def budget_xlsx(analysis: SiteAnalysis, lang: str = "zh") -> bytes:

@@ -138,4 +138,4 @@ def display_name(project: Project, lang: str) -> str:
     compound = project.layer("compound")
     if compound is None or not len(compound):
         return project.name
-    return name_in(compound.iloc[0].to_dict(), lang, project.name)
+    return name_in(compound.iloc[0], lang, project.name)

@@ -8,7 +8,6 @@ shows the traceback).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import warnings
@@ -27,7 +26,7 @@ from gridgis.core.validate import errors_only, repair_geometries, validate_layer
 from gridgis.errors import GridGISError, Problem, ValidationError
 from gridgis.meeting.register import read_register
 from gridgis.meeting.tally import MATTERS, tally
-from gridgis.report.checks import check_message, with_messages
+from gridgis.report.checks import check_message, worded
 from gridgis.report.tally_text import format_tally, tally_dict
 from gridgis.report.xlsx import budget_sheets, write_xlsx
 
@@ -188,9 +187,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         f"{totals['checks_not_checked']} not checked"
     )
     if args.output:
-        worded = result.sites["checks"].map(lambda cs: with_messages(cs, args.lang))
-        shown = dataclasses.replace(result, sites=result.sites.assign(checks=worded))
-        io.write_geojson(shown.features(), args.output)
+        io.write_geojson(worded(result, args.lang).features(), args.output)
         print(f"wrote {args.output}")
     if args.xlsx:
         write_xlsx(budget_sheets(result), args.xlsx)

@@ -133,3 +133,18 @@ def test_prepared_project_must_match_project_and_settings(tiny_layers):
         analyze_sites(project, settings=changed, prepared=prepare(project, settings=changed)),
         analyze_sites(project, settings=changed),
     )
+
+
+def test_plan_households_count_each_building_once():
+    project = open_project(DATA / "dongsi180")
+    prepared = prepare(project)
+    result = prepared.analyze()
+    served = {b for ids in result.sites["buildings_served"] for b in ids}
+    buildings = project.layers["buildings"].set_index("building_id")
+    expected = int(buildings.loc[sorted(served), "households"].sum())
+    assert result.households_served == expected == result.totals()["households_served"]
+    # several sites serve the same buildings: the plan is not the sum of its sites
+    assert result.households_served < int(result.sites["households_served"].sum())
+    assert prepared.households_in(buildings.index) == project.summary()["households"] == 308
+    assert prepared.households_in([]) == 0
+    assert prepared.households_in(["B-none"]) == 0

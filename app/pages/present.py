@@ -100,7 +100,7 @@ st.session_state.setdefault(k_other, 0.0)
 settings = present.funding_settings(
     project.settings, multiple=st.session_state[k_mult], cap=st.session_state[k_cap]
 )
-per, plan = present.funding_tables(project, props, settings, st.session_state[k_other])
+per, plan = present.funding_tables(ctx.path, props, settings, st.session_state[k_other])
 fund = per.loc[props.index[index]]
 
 # --- the map and the card ------------------------------------------------------------------

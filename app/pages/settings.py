@@ -12,15 +12,15 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from app import context as common  # context, show_flash
+from app import context
 from app import state
 from app.views import settings_table
 from gridgis.report.i18n import LANG_NAMES, LANGS, t
 
 lang = state.lang()
-ctx = common.context()
+ctx = context.context()
 settings = ctx.project.settings
-common.show_flash()
+context.show_flash()
 
 st.subheader(t("settings.title", lang))
 st.markdown(t("settings.help", lang))

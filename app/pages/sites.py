@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import engine, state
+from app import state
 from app.context import context, plain, show_flash, site_title
 from app.views.sites_table import column, sites_table
 from gridgis.errors import GridGISError
@@ -31,8 +31,7 @@ if sites.empty:
 
 # --- plan totals ---------------------------------------------------------------------
 totals = analysis.totals()
-served = {str(b) for ids in sites["buildings_served"] for b in ids}
-households = engine.households_of(project, sorted(served))
+households = totals["households_served"]
 cols = st.columns(5)
 cols[0].metric(t("sites.total_sites", lang), f"{totals['sites']}")
 cols[1].metric(t("sites.total_cost", lang), money(totals["cost_cny"], lang))

@@ -16,7 +16,7 @@ from fractions import Fraction
 import pandas as pd
 import streamlit as st
 
-from app import context as common  # context, show_flash, plain, site_title, building_names
+from app import context
 from app import state
 from gridgis.core.store import VotesStore
 from gridgis.errors import ConflictError, GridGISError, ProjectError
@@ -27,10 +27,10 @@ from gridgis.report.map.turnout import turnout_map
 from gridgis.report.tally_text import matter_label
 
 lang = state.lang()
-ctx = common.context()
+ctx = context.context()
 project = ctx.project
 st.subheader(t("votes.title", lang))
-common.show_flash()
+context.show_flash()
 
 sites = ctx.sites
 if sites.empty:
@@ -74,7 +74,7 @@ else:
 site_ids = [str(s) for s in sites["site_id"]]
 in_register = set(register["site_id"].astype(str)) if len(register) else set()
 default_site = next((s for s in site_ids if s in in_register), site_ids[0])
-titles = {str(r["site_id"]): common.site_title(r, lang, project) for _, r in sites.iterrows()}
+titles = {str(r["site_id"]): context.site_title(r, lang, project) for _, r in sites.iterrows()}
 cols = st.columns(3)
 site_id = cols[0].selectbox(
     t("votes.site", lang),
@@ -93,7 +93,7 @@ matter = cols[1].selectbox(
 st.session_state[state.VOTE_MATTER] = matter
 
 # --- tally ------------------------------------------------------------------------------------
-st.markdown(f"### {common.plain(t('votes.tally', lang))}")
+st.markdown(f"### {context.plain(t('votes.tally', lang))}")
 mine = register[register["site_id"].astype(str) == site_id] if len(register) else register
 result = None
 if mine.empty:
@@ -102,7 +102,7 @@ else:
     try:
         result = voting.tally(register, site_id=site_id, matter=matter, source=store.source)
     except GridGISError as exc:
-        st.error(common.plain(exc))
+        st.error(context.plain(exc))
 
 
 def _ratio(num, den, ratio, margin) -> str:
@@ -131,7 +131,7 @@ if result is not None:
     verdict = t("votes.passed", lang) if r.passed else t("votes.failed", lang)
     if not r.quorum_met:
         verdict += f" ({t('votes.no_quorum', lang)})"
-    (st.success if r.passed else st.error)(f"**{common.plain(verdict)}**")
+    (st.success if r.passed else st.error)(f"**{context.plain(verdict)}**")
     thr = r.approval_threshold
     rows = [
         (t("votes.quorum", lang), t("votes.by_area", lang),
@@ -152,7 +152,7 @@ if result is not None:
     st.table(pd.DataFrame(rows, columns=["", " ", "  ", "   "]).set_index(""))
 
     # --- map and table of buildings ---------------------------------------------------------
-    st.markdown(f"### {common.plain(t('votes.map', lang))}")
+    st.markdown(f"### {context.plain(t('votes.map', lang))}")
     by = st.radio(
         t("votes.map_by", lang),
         ["turnout", "approval"],
@@ -164,18 +164,18 @@ if result is not None:
     try:
         m = turnout_map(project, register, site_id=site_id, by=by, lang=lang)
         st.iframe(m.get_root().render(), height=460)
-        st.markdown(f"**{common.plain(t('votes.table', lang))}**")
+        st.markdown(f"**{context.plain(t('votes.table', lang))}**")
         st.dataframe(
             voting.turnout_by_building(register, site_id=site_id),
             hide_index=True,
             width="stretch",
         )
     except GridGISError as exc:
-        st.warning(common.plain(exc))
+        st.warning(context.plain(exc))
 
 # --- fast entry per building ----------------------------------------------------------------
-st.markdown(f"### {common.plain(t('votes.entry', lang))}")
-names = common.building_names(ctx.path, lang)
+st.markdown(f"### {context.plain(t('votes.entry', lang))}")
+names = context.building_names(ctx.path, lang)
 building_ids = list(names)
 if building_ids:
     building = st.selectbox(
@@ -230,16 +230,16 @@ if building_ids:
             _refused(t("meeting.store.conflict_building", lang, building=names[building],
                        site=site_id), new)  # fmt: skip
         except ProjectError as exc:  # e.g. the project lock is held by another program
-            st.error(t("meeting.store.locked", lang, detail=common.plain(exc)))
+            st.error(t("meeting.store.locked", lang, detail=context.plain(exc)))
         except GridGISError as exc:
-            st.error(common.plain(exc))
+            st.error(context.plain(exc))
         else:
             _reload()
             state.flash("success", t("votes.applied", lang, n=len(new), building=building))
             st.rerun()
 
 # --- CSV import and download -----------------------------------------------------------------
-st.markdown(f"### {common.plain(t('votes.import', lang))}")
+st.markdown(f"### {context.plain(t('votes.import', lang))}")
 upload = st.file_uploader(
     t("votes.import", lang), type=["csv"], key=state.VOTE_UPLOAD, help=t("votes.import_help", lang)
 )
@@ -253,9 +253,9 @@ if upload is not None and st.button(t("votes.import_button", lang), key="vote_im
     except ConflictError:
         _refused(t("meeting.store.conflict_register", lang), pd.DataFrame(frame))
     except ProjectError as exc:
-        st.error(t("meeting.store.locked", lang, detail=common.plain(exc)))
+        st.error(t("meeting.store.locked", lang, detail=context.plain(exc)))
     except (GridGISError, ValueError, UnicodeDecodeError) as exc:
-        st.error(f"{t('votes.bad_csv', lang)}: {common.plain(exc)}")
+        st.error(f"{t('votes.bad_csv', lang)}: {context.plain(exc)}")
     else:
         _reload()
         state.flash("success", t("votes.imported", lang, n=len(frame)))

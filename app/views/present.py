@@ -6,6 +6,7 @@ Kept out of the page so tests can call them; everything shown is escaped here.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any
 
 import folium
@@ -61,16 +62,18 @@ def funding_settings(settings: Settings, *, multiple: float, cap: float) -> Sett
 
 
 def funding_tables(
-    project: Project, props: gpd.GeoDataFrame, settings: Settings, other: float
+    path: Path, props: gpd.GeoDataFrame, settings: Settings, other: float
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Each proposal's funding split, and the whole plan's (cap applied once).
 
-    `other` is money from other sources for each proposal (CNY).
+    `path` is the project's folder or file; `other` is money from other
+    sources for each proposal (CNY). Households are counted once per building
+    by the library (`PreparedProject.households_in`).
     """
     cost = props["cost_cny"].astype(float)
     per = split_funding(cost, props["households_served"], settings=settings, other_cny=other)
-    served = sorted({str(b) for ids in props["buildings_served"] for b in ids})
-    households = engine.households_of(project, served)
+    served = {b for ids in props["buildings_served"] for b in ids}
+    households = engine.in_analysis_thread(engine.prepared(path).households_in, served)
     others = pd.Series(float(other), index=cost.index)
     plan = split_plan_funding(cost, households=households, settings=settings, other_cny=others)
     row = plan.iloc[0].copy()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,11 +114,15 @@ class SiteAnalysis:
         Cost line items, one row per site and item.
     plan_funding
         The whole plan's funding split (one row).
+    households_served
+        Households the plan serves, each building counted once (not the sum
+        of the sites' ``households_served``: two sheds may serve one building).
     """
 
     sites: gpd.GeoDataFrame
     lines: pd.DataFrame
     plan_funding: pd.DataFrame
+    households_served: int = 0
 
     def features(self) -> gpd.GeoDataFrame:
         """The sites with exactly the contract properties, for GeoJSON export.
@@ -149,6 +153,7 @@ class SiteAnalysis:
             "bikes": int(bikes),
             "charging_ports": int(sites["charging_ports"].sum()),
             "buildings_served": len(served),
+            "households_served": int(self.households_served),
             "checks_failed": int(sites["checks_failed"].sum()),
             "checks_not_checked": int(sites["checks_not_checked"].sum()),
         }
@@ -211,6 +216,16 @@ class PreparedProject:
     network: PathNetwork | None
     fire_lanes: bool = False
     memo: SiteMemo = field(default_factory=SiteMemo, repr=False)
+
+    def households_in(self, building_ids: Iterable[Hashable]) -> int:
+        """Households living in the given buildings, each building counted once.
+
+        What `SiteAnalysis.households_served` counts, for any set of buildings
+        (the proposals shown at a meeting, say).
+        """
+        per_floor = self.settings.general.households_per_floor_fallback.value
+        groups = pd.Series([list(building_ids)], dtype=object)
+        return _distinct_households(groups, self.metric.get("buildings"), per_floor)
 
     def analyze(self, sites: gpd.GeoDataFrame | None = None) -> SiteAnalysis:
         """Analyse `sites` (default: the project's own) with the per-site memo.
@@ -361,7 +376,9 @@ def analyze_sites(
     buildings = prepared.metric.get("buildings")
     unique_households = _distinct_households(out["buildings_served"], buildings, per_floor)
     plan = split_plan_funding(out["cost_cny"], households=unique_households, settings=settings)
-    return SiteAnalysis(sites=out, lines=lines, plan_funding=plan)
+    return SiteAnalysis(
+        sites=out, lines=lines, plan_funding=plan, households_served=unique_households
+    )
 
 
 def _compute(prepared: PreparedProject, sites: gpd.GeoDataFrame) -> Block:

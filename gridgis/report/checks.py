@@ -20,13 +20,15 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from gridgis.analysis.engine import SiteAnalysis
 from gridgis.analysis.rules import check_summary
 from gridgis.report.i18n import has, t, t_or
 
-__all__ = ["check_message", "check_summary", "status_label", "with_messages"]
+__all__ = ["check_message", "check_summary", "status_label", "with_messages", "worded"]
 
 
 def _num(value: object) -> str:
@@ -80,3 +82,13 @@ def status_label(status: str, lang: str) -> str:
 def with_messages(checks: Iterable[Mapping[str, Any]], lang: str) -> list[dict[str, Any]]:
     """Copies of the records with a ``message`` in `lang` (the records are left unchanged)."""
     return [dict(c) | {"message": check_message(c, lang)} for c in checks]
+
+
+def worded(result: SiteAnalysis, lang: str) -> SiteAnalysis:
+    """`result` with a ``message`` in `lang` in every check record (for export).
+
+    What ``gridgis analyze --lang LANG -o OUT.geojson`` writes and the app's
+    site-plan download gives: ``worded(result, lang).features()``.
+    """
+    checks = result.sites["checks"].map(lambda cs: with_messages(cs, lang))
+    return dataclasses.replace(result, sites=result.sites.assign(checks=checks))

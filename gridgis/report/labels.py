@@ -60,7 +60,8 @@ def clean_text(value: Any) -> str | None:
 
 
 def _field(obj: Any, name: str) -> str | None:
-    return clean_text(obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None))
+    keyed = isinstance(obj, Mapping | pd.Series)  # a row's .name is its index label, not a field
+    return clean_text(obj.get(name) if keyed else getattr(obj, name, None))
 
 
 def name_in(obj: Any, lang: str, default: str = "") -> str:
@@ -79,6 +80,8 @@ def name_in(obj: Any, lang: str, default: str = "") -> str:
     '1号楼'
     >>> name_in({}, "en", default="—")
     '—'
+    >>> name_in(pd.Series({"name": "2号楼"}, name=7), "zh")  # a row: its field, not its label
+    '2号楼'
     """
     own = _FIELDS.get(lang, _FIELDS["zh"])
     other = _FIELDS["en" if own is _FIELDS["zh"] else "zh"]
