@@ -12,8 +12,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from app import context
-from app import state
+from app import context, state
 from app.views import settings_table
 from gridgis.report.i18n import LANG_NAMES, LANGS, t
 

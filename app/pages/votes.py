@@ -16,8 +16,7 @@ from fractions import Fraction
 import pandas as pd
 import streamlit as st
 
-from app import context
-from app import state
+from app import context, state
 from gridgis.core.store import VotesStore
 from gridgis.errors import ConflictError, GridGISError, ProjectError
 from gridgis.meeting import register as votes_register
