@@ -19,12 +19,12 @@ from app.views.checks import by_status
 from gridgis.analysis.funding import split_funding, split_plan_funding
 from gridgis.core.project import Project
 from gridgis.core.settings import Settings
+from gridgis.meeting.proposals import proposals
 from gridgis.report.checks import check_message
 from gridgis.report.i18n import t
 from gridgis.report.labels import type_label, unit_label
 from gridgis.report.map.style import escape_html
 from gridgis.report.map.view import project_map
-from gridgis.report.sheets.render import proposals
 
 __all__ = [
     "HIGHLIGHT",

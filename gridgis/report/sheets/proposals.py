@@ -24,6 +24,7 @@ from shapely.ops import polylabel
 from gridgis.analysis.engine import SiteAnalysis, analyze_sites
 from gridgis.core.project import Project
 from gridgis.errors import GridGISError
+from gridgis.meeting.proposals import PROPOSAL_STATUSES, letter, proposals
 from gridgis.report.checks import check_message
 from gridgis.report.i18n import LANGS, t
 from gridgis.report.labels import name_in
@@ -39,40 +40,6 @@ __all__ = [
     "sheet_title",
     "type_colours",
 ]
-
-PROPOSAL_STATUSES = ("proposed", "approved")
-
-
-def letter(i: int) -> str:
-    """The letter of the `i`-th proposal: 0 -> A, 25 -> Z, 26 -> AA."""
-    out = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
-def proposals(analysis: SiteAnalysis) -> gpd.GeoDataFrame:
-    """The proposed and approved sites, lettered A, B, C... in site order.
-
-    Parameters
-    ----------
-    analysis
-        From `gridgis.analysis.engine.analyze_sites`.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Rows of ``analysis.sites`` (same index) whose ``status`` is one of
-        `PROPOSAL_STATUSES` or missing, with a ``letter`` column first.
-    """
-    sites = analysis.sites
-    status = sites["status"] if "status" in sites else pd.Series(None, index=sites.index)
-    status = status.astype(object).where(status.notna() & (status.astype(str) != ""), "proposed")
-    out = sites[status.astype(str).isin(PROPOSAL_STATUSES).to_numpy()].copy()
-    out.insert(0, "letter", [letter(i) for i in range(len(out))])
-    return out
 
 
 def prepare(
