@@ -37,7 +37,8 @@ def rule_name(check: dict[str, Any], lang: str) -> str:
 
 
 def _line(check: dict[str, Any], lang: str) -> str:
-    return f"**{plain(rule_name(check, lang))}**: {plain(check_message(check, lang))}"
+    rule, message = f"**{plain(rule_name(check, lang))}**", plain(check_message(check, lang))
+    return t("check.line", lang, rule=rule, message=message)
 
 
 def checks_list(checks: list[dict[str, Any]], lang: str) -> None:
@@ -45,7 +46,8 @@ def checks_list(checks: list[dict[str, Any]], lang: str) -> None:
     groups = by_status(checks)
     for check in groups["fail"]:
         level = t(f"rule.severity_{check['severity']}", lang)
-        text = f"**{plain(rule_name(check, lang))}** ({level}): {plain(check_message(check, lang))}"
+        rule, message = f"**{plain(rule_name(check, lang))}**", plain(check_message(check, lang))
+        text = t("check.line_severity", lang, rule=rule, level=level, message=message)
         st.error(text, icon=":material/block:")
     if groups["not_checked"]:
         title = t("check.summary.not_checked", lang, n=len(groups["not_checked"]))
