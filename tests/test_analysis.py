@@ -6,7 +6,8 @@ import pytest
 from openpyxl import load_workbook
 from shapely import box
 
-from gridgis.analysis.engine import CONTRACT_PROPERTIES, analyze_sites, prepare
+from gridgis.analysis.engine import analyze_sites, prepare
+from gridgis.analysis.result import CONTRACT_PROPERTIES
 from gridgis.cli import main
 from gridgis.core.project import Project, open_project
 from gridgis.core.settings import settings_from_toml

@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from gridgis.analysis.engine import COUNT_COLUMNS, analyze_sites, prepare
+from gridgis.analysis.engine import analyze_sites, prepare
 from gridgis.analysis.memo import KEY_COLUMNS, SiteMemo, site_keys
+from gridgis.analysis.result import COUNT_COLUMNS
 from gridgis.core.project import open_project
 from gridgis.errors import GridGISError
 

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from gridgis.analysis.engine import COUNT_COLUMNS, analyze_sites
+from gridgis.analysis.engine import analyze_sites
+from gridgis.analysis.result import COUNT_COLUMNS
 from gridgis.core.io import write_geojson
 from gridgis.core.project import open_project
 from gridgis.errors import GridGISError

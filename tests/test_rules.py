@@ -13,13 +13,11 @@ import pytest
 import shapely
 from shapely import LineString, box
 
+from gridgis.analysis.check_rules import _lane_overlaps, _lane_zones, _overlap_pairs
 from gridgis.analysis.households import adjacent_households
 from gridgis.analysis.rules import (
     CHECK_KEYS,
     RULES,
-    _lane_overlaps,
-    _lane_zones,
-    _overlap_pairs,
     check_sites,
     check_summary,
     clear_width,

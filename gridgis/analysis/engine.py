@@ -4,7 +4,8 @@
 and runs the pure, index-aligned metric functions (`metrics`, `capacity`,
 `cost`, `households`, `rules`, `funding`) on all sites at once. The result
 keeps the sites' index and their EPSG:4326 geometry, so the app, the CLI and
-the exports read the same numbers.
+the exports read the same numbers. The result, `SiteAnalysis`, and the
+output contract live in `gridgis.analysis.result`.
 
 Examples
 --------
@@ -18,9 +19,7 @@ True
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +37,7 @@ from gridgis.analysis.households import adjacent_households, served_households
 from gridgis.analysis.memo import Block, SiteMemo, assemble, site_keys
 from gridgis.analysis.metrics import context, geometry_metrics
 from gridgis.analysis.network import PathNetwork, build_network
+from gridgis.analysis.result import COUNT_COLUMNS, SiteAnalysis, item_lists
 from gridgis.analysis.rules import check_sites, check_summary, site_type_values
 from gridgis.core.project import Project
 from gridgis.core.schema import resolve_households
@@ -46,133 +46,17 @@ from gridgis.core.validate import errors_only, validate_layer
 from gridgis.errors import GridGISError, Problem, ValidationError
 
 __all__ = [
-    "CONTRACT_PROPERTIES",
-    "COUNT_BASES",
-    "COUNT_COLUMNS",
     "MAX_SITE_AREA_M2",
     "PreparedProject",
-    "SiteAnalysis",
+    "SiteAnalysis",  # re-exported from gridgis.analysis.result: the engine's result
     "analyze_sites",
-    "line_quantities",
     "prepare",
 ]
 
 log = logging.getLogger(__name__)
 
-CONTRACT_PROPERTIES = (
-    "site_id",
-    "site_type",
-    "name",
-    "area_m2",
-    "perimeter_m",
-    "capacity",
-    "capacity_unit",
-    "cost_cny",
-    "cost_items",
-    "households_served",
-    "households_adjacent",
-    "buildings_served",
-    "microgrids",
-    "checks",
-    "funding",
-)
-"""Properties of every site Feature written by ``gridgis analyze`` (DESIGN.md)."""
-
-COUNT_COLUMNS = (
-    "capacity",
-    "charging_ports",
-    "circuits",
-    "blocks",
-    "households_served",
-    "households_adjacent",
-    "checks_failed",
-    "checks_not_checked",
-)
-"""Per-site columns that are counts: int64 in the frame, integers in every output."""
-
 MAX_SITE_AREA_M2 = 1_000_000.0
 """A larger site (1 km2) is refused as a drawing slip before any costly work."""
-
-_ITEM_KEYS = (
-    "item", "label_zh", "label_en", "quantity", "unit", "rate_cny", "amount_cny", "source"
-)  # fmt: skip
-
-
-@dataclass
-class SiteAnalysis:
-    """The analysis of a set of sites.
-
-    Attributes
-    ----------
-    sites
-        One row per site (the input's index), EPSG:4326 geometry, the input's
-        columns plus every metric (see `CONTRACT_PROPERTIES`; also
-        ``min_width_m``, ``charging_ports``, ``circuits``, ``distance_method``,
-        ``buildings_adjacent``, ``buildings_unknown``, ``checks_failed``,
-        ``checks_not_checked``). `COUNT_COLUMNS` are int64.
-    lines
-        Cost line items, one row per site and item.
-    plan_funding
-        The whole plan's funding split (one row).
-    households_served
-        Households the plan serves, each building counted once (not the sum
-        of the sites' ``households_served``: two sheds may serve one building).
-    """
-
-    sites: gpd.GeoDataFrame
-    lines: pd.DataFrame
-    plan_funding: pd.DataFrame
-    households_served: int = 0
-
-    def features(self) -> gpd.GeoDataFrame:
-        """The sites with exactly the contract properties, for GeoJSON export.
-
-        Nested properties (lists and dicts: ``cost_items``, ``checks``, ...)
-        are JSON text, which the GeoJSON writer stores as JSON (``null``,
-        ``true``, integers as integers); counts are int64.
-        """
-        props = self.sites[list(CONTRACT_PROPERTIES)].copy()
-        props["area_m2"] = props["area_m2"].round(2)
-        props["perimeter_m"] = props["perimeter_m"].round(2)
-        for name in _NESTED:
-            props[name] = props[name].map(_json_text).astype(object)
-        return gpd.GeoDataFrame(
-            props,
-            geometry=self.sites.geometry,
-            crs=self.sites.crs,
-        )
-
-    def totals(self) -> dict[str, Any]:
-        """Plan totals: cost, bikes, charging ports, households served (distinct)."""
-        sites = self.sites
-        bikes = sites.loc[sites["capacity_unit"] == "bikes", "capacity"].sum()
-        served = {b for ids in sites["buildings_served"] for b in ids}
-        return {
-            "sites": len(sites),
-            "cost_cny": round(float(sites["cost_cny"].sum()), 2),
-            "bikes": int(bikes),
-            "charging_ports": int(sites["charging_ports"].sum()),
-            "buildings_served": len(served),
-            "households_served": int(self.households_served),
-            "checks_failed": int(sites["checks_failed"].sum()),
-            "checks_not_checked": int(sites["checks_not_checked"].sum()),
-        }
-
-
-_NESTED = ("cost_items", "buildings_served", "microgrids", "checks", "funding")
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    raise TypeError(f"cannot write {value!r} ({type(value).__name__}) as JSON")
-
-
-def _json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_json_value, allow_nan=False)
-
 
 _METRIC_LAYERS = ("buildings", "paths", "compound", "microgrids", "spaces")
 
@@ -272,28 +156,6 @@ def _empty_sites() -> gpd.GeoDataFrame:
         {"site_id": pd.Series(dtype=str), "site_type": pd.Series(dtype=str)},
         geometry=gpd.GeoSeries([], crs=4326),
     )
-
-
-COUNT_BASES = ("capacity", "ports", "circuits", "site", "count")
-"""Cost bases whose quantity is a count (written as an integer when whole)."""
-
-
-def line_quantities(lines: pd.DataFrame) -> list[float | int]:
-    """Each cost line's quantity: an int for a whole count (`COUNT_BASES`), else a float."""
-    return [
-        int(q) if b in COUNT_BASES and float(q).is_integer() else float(q)
-        for q, b in zip(lines["quantity"].tolist(), lines["basis"].tolist(), strict=True)
-    ]
-
-
-def _item_lists(lines: pd.DataFrame, index: pd.Index) -> pd.Series:
-    records: dict[Any, list[dict[str, Any]]] = {i: [] for i in index}
-    columns = {k: lines[k].tolist() for k in _ITEM_KEYS}  # Python scalars
-    columns["quantity"] = line_quantities(lines)
-    values = zip(*(columns[k] for k in _ITEM_KEYS), strict=True)
-    for site, row in zip(lines["site_index"].tolist(), values, strict=True):
-        records[site].append(dict(zip(_ITEM_KEYS, row, strict=True)))
-    return pd.Series([records[i] for i in index], index=index, dtype=object)
 
 
 def _check_prepared(project: Project, settings: Settings, prepared: PreparedProject) -> None:
@@ -428,7 +290,7 @@ def _compute(prepared: PreparedProject, sites: gpd.GeoDataFrame) -> Block:
     for frame in (geo, where, capacity, served, adjacent, funding):
         columns.update(frame.items())
     columns["cost_cny"] = cost
-    columns["cost_items"] = _item_lists(lines, sites.index)
+    columns["cost_items"] = item_lists(lines, sites.index)
     columns["checks"] = checks
     summary = checks.map(check_summary)
     columns["checks_failed"] = summary.map(lambda s: s["failed"]).astype(np.int64)

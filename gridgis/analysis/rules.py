@@ -17,7 +17,8 @@ the keys `CHECK_KEYS`:
 No words: `gridgis.report.checks.check_message` renders a record in zh or
 en. Every rule is present for every site so a face can show the whole
 checklist. Thresholds come from `gridgis.core.settings.Settings`. Layers must
-already be in a metric CRS.
+already be in a metric CRS. The rules' geometry tests live in
+`gridgis.analysis.check_rules`; this module runs them all.
 
 Examples
 --------
@@ -48,7 +49,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from geopandas.array import GeometryArray
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from gridgis.analysis.check_records import (
     CHECK_KEYS,
@@ -59,6 +60,20 @@ from gridgis.analysis.check_records import (
 )
 from gridgis.analysis.check_records import (
     check_record as _rec,
+)
+from gridgis.analysis.check_rules import (
+    AREA_TOLERANCE_M2,
+    LENGTH_TOLERANCE_M,
+    Outcome,
+    fire_lane_clear,
+    inside_compound,
+    kind_rows,
+    minimum_rule,
+    no_building_overlap,
+    not_checked,
+    on_green_space,
+    shed_setback,
+    str_values,
 )
 from gridgis.core.crs import require_metric
 from gridgis.core.settings import Settings, SiteType, Sourced
@@ -90,14 +105,7 @@ RULES = (
 SEVERITY = dict.fromkeys(RULES, "error") | {"on_green_space": "warning"}
 """Severity of a failed rule."""
 
-AREA_TOLERANCE_M2 = 0.05
-"""Overlaps up to this area are drawing noise (a 1 cm sliver along 5 m), not a failure."""
-
-_LENGTH_TOLERANCE_M = 0.01
 _MIC_TOLERANCE_M = 0.001
-
-# one partial record per site (status, measured, ... without rule, ok, severity)
-_Outcome = list[dict[str, Any]]
 
 
 def _geometry(layer: gpd.GeoDataFrame | None) -> GeometryArray | None:
@@ -117,225 +125,6 @@ def _geometry(layer: gpd.GeoDataFrame | None) -> GeometryArray | None:
 
 def _geoms(geometry: GeometryArray) -> NDArray[np.object_]:
     return np.asarray(geometry, dtype=object)
-
-
-def _str_values(values: ArrayLike) -> NDArray[np.object_]:
-    """``Series(values).astype(str)`` as an object array (NaN stays NaN), fast for strings."""
-    out = np.asarray(values, dtype=object)
-    if all(type(v) is str for v in out):  # the usual case: no pandas astype (slow on arrow)
-        return out
-    return pd.Series(values).astype(str).to_numpy(dtype=object)
-
-
-def _ids(layer: gpd.GeoDataFrame, column: str, rows: NDArray[np.intp]) -> NDArray[np.object_]:
-    """``layer[column].astype(str)`` (else the index as str) at positions `rows`."""
-    if len(rows) == 0:  # the usual case: no column lookup, which costs more than the rule
-        return np.empty(0, dtype=object)
-    if column in layer:
-        return _str_values(layer[column].array.take(rows))
-    return np.asarray([str(layer.index[r]) for r in rows], dtype=object)
-
-
-def _not_checked(n: int, layer: str) -> _Outcome:
-    return [_rec("not_checked", reason=f"no_{layer}_layer") for _ in range(n)]
-
-
-def _overlap_pairs(
-    sites: NDArray[np.object_],
-    others: NDArray[np.object_],
-    tree: shapely.STRtree | None = None,
-) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
-    """(site, other, overlap m2) for every pair overlapping by more than the tolerance."""
-    tree = shapely.STRtree(others) if tree is None else tree
-    i, j = tree.query(sites, predicate="intersects")
-    area = shapely.area(shapely.intersection(sites[i], others[j]))
-    keep = area > AREA_TOLERANCE_M2
-    return i[keep], j[keep], area[keep]
-
-
-def _per_site_lists(
-    n: int, i: NDArray[np.intp], names: NDArray[np.object_], area: NDArray[np.float64]
-) -> list[list[tuple[str, float]]]:
-    out: list[list[tuple[str, float]]] = [[] for _ in range(n)]
-    for k in np.argsort(-area, kind="stable"):
-        out[int(i[k])].append((str(names[k]), float(area[k])))
-    return out
-
-
-def _overlap_rule(hits: list[list[tuple[str, float]]], **params: Any) -> _Outcome:
-    """Pass without overlaps; else fail, measured = total overlap, ids largest first."""
-    out = []
-    for h in hits:
-        areas = [round(a, 3) for _, a in h]
-        out.append(
-            _rec(
-                "fail" if h else "pass",
-                measured=sum(a for _, a in h),
-                needed=0.0,
-                unit="m2",
-                ids=[b for b, _ in h],
-                areas_m2=areas,
-                **params,
-            )
-        )
-    return out
-
-
-def _inside_compound(g: NDArray[np.object_], compound: NDArray[np.object_] | None) -> _Outcome:
-    if compound is None:
-        return _not_checked(len(g), "compound")
-    area = shapely.area(g)
-    i, j = shapely.STRtree(compound).query(g, predicate="intersects")
-    inside = np.bincount(
-        i, weights=shapely.area(shapely.intersection(g[i], compound[j])), minlength=len(g)
-    )
-    outside = np.clip(area - inside, 0.0, None)
-    share = np.divide(outside, area, out=np.zeros_like(area), where=area > 0)
-    ok = outside <= AREA_TOLERANCE_M2
-    return [
-        _rec(
-            "pass" if k else "fail",
-            measured=o,
-            needed=0.0,
-            unit="m2",
-            outside_pct=round(100 * s, 1),
-        )
-        for k, s, o in zip(ok, share, outside, strict=True)
-    ]
-
-
-def _no_building_overlap(
-    g: NDArray[np.object_],
-    buildings: gpd.GeoDataFrame | None,
-    building_g: NDArray[np.object_] | None,
-    tree: shapely.STRtree | None,
-) -> _Outcome:
-    if buildings is None or building_g is None or tree is None:
-        return _not_checked(len(g), "buildings")
-    i, j, area = _overlap_pairs(g, building_g, tree)
-    return _overlap_rule(_per_site_lists(len(g), i, _ids(buildings, "building_id", j), area))
-
-
-def _kind_rows(layer: gpd.GeoDataFrame, kind: str) -> NDArray[np.intp]:
-    """Positions where ``layer["kind"]`` is `kind` (none without the column)."""
-    if len(layer) == 0 or "kind" not in layer:
-        return np.empty(0, dtype=np.intp)
-    return np.flatnonzero(_str_values(layer["kind"].array) == kind)
-
-
-def _fire_lane_clear(
-    g: NDArray[np.object_],
-    paths: gpd.GeoDataFrame | None,
-    path_g: NDArray[np.object_] | None,
-    clear_width: float,
-    lanes_anywhere: bool,
-) -> _Outcome:
-    if paths is None or path_g is None:
-        return _not_checked(len(g), "paths")
-    rows = _kind_rows(paths, "fire_lane")
-    if len(rows) == 0:
-        if lanes_anywhere:  # lanes exist, none near these sites: nothing to block
-            return _overlap_rule([[] for _ in g], clear_width_m=clear_width)
-        return [_rec("not_checked", reason="no_fire_lanes") for _ in g]
-    lane_g = path_g[rows]
-    if "width_m" in paths:
-        width = paths["width_m"]
-        if isinstance(width.dtype, np.dtype) and width.dtype.kind in "biuf":
-            width_arr = width.to_numpy(dtype=float)[rows]  # numpy: to_numeric costs ~10x more
-        else:
-            width_arr = pd.to_numeric(width, errors="coerce").to_numpy(dtype=float)[rows]
-    else:
-        width_arr = np.full(len(rows), clear_width)
-    half = np.fmax(width_arr, clear_width) / 2  # fmax: a missing width gets the rule's
-    i, j, area = _lane_overlaps(g, lane_g, half)
-    hits = _per_site_lists(len(g), i, _ids(paths, "path_id", rows[j]), area)
-    return _overlap_rule(hits, clear_width_m=clear_width)
-
-
-def _lane_zones(lanes: NDArray[np.object_], half: NDArray[np.float64]) -> NDArray[np.object_]:
-    """The area each lane keeps clear: a polygon as drawn, a line buffered by `half`."""
-    polygonal = np.isin(shapely.get_type_id(lanes), (3, 6))
-    return np.where(polygonal, lanes, shapely.buffer(lanes, half))
-
-
-def _lane_overlaps(
-    g: NDArray[np.object_], lanes: NDArray[np.object_], half: NDArray[np.float64]
-) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
-    """`_overlap_pairs` of the sites and the lane zones, buffering only lanes near a site.
-
-    Buffering is most of the rule's time on a district (1,000 sites, 16,000 lanes).
-    A zone lies within its lane's envelope grown by `half`, so the lanes whose grown
-    envelope misses every site cannot overlap one. Only the order of overlaps of
-    exactly equal area can depend on which zones the spatial index holds: then
-    all lanes are buffered, as they always were.
-    """
-    grow = max(float(np.max(half, initial=0.0)), 0.0) * (1 + 1e-9) + 1e-6
-    xmin, ymin, xmax, ymax = shapely.bounds(g).T
-    boxes = shapely.box(xmin - grow, ymin - grow, xmax + grow, ymax + grow)
-    near = np.unique(shapely.STRtree(lanes).query(boxes[~np.isnan(xmin)])[1])
-    i, j, area = _overlap_pairs(g, _lane_zones(lanes[near], half[near]))
-    order = np.lexsort((area, i))
-    same_site, same_area = np.diff(i[order]) == 0, np.diff(area[order]) == 0
-    if np.any(same_site & same_area):
-        return _overlap_pairs(g, _lane_zones(lanes, half))
-    return i, near[j], area
-
-
-def _shed_setback(
-    g: NDArray[np.object_],
-    site_type: NDArray[np.object_],
-    buildings: gpd.GeoDataFrame | None,
-    tree: shapely.STRtree | None,
-    setback: float,
-) -> _Outcome:
-    n = len(g)
-    shed = site_type == "parking_shed"
-    out = [_rec("pass", needed=setback, unit="m", reason="not_applicable") for _ in range(n)]
-    if not shed.any():
-        return out
-    pos = np.flatnonzero(shed)
-    if buildings is None or tree is None:
-        for s in pos:
-            out[s] = _rec("not_checked", needed=setback, unit="m", reason="no_buildings_layer")
-        return out
-    for s in pos:  # no building near (the engine passes those within reach): far enough
-        out[s] = _rec("pass", needed=setback, unit="m", reason="none_near")
-    (src, idx), dist = tree.query_nearest(g[pos], all_matches=False, return_distance=True)
-    b_ids = _ids(buildings, "building_id", idx)
-    for s, b, d in zip(pos[src], b_ids, dist, strict=True):
-        ok = d >= setback - _LENGTH_TOLERANCE_M
-        out[s] = _rec("pass" if ok else "fail", measured=d, needed=setback, unit="m", ids=[b])
-    return out
-
-
-def _minimum(
-    value: NDArray[np.float64],
-    need: NDArray[np.float64],
-    site_type: NDArray[np.object_],
-    *,
-    unit: str,
-    tol: float,
-) -> _Outcome:
-    ok = ~np.isnan(need) & (value >= need - tol)
-    out = []
-    for v, nd, t, k in zip(value, need, site_type, ok, strict=True):
-        if np.isnan(nd):
-            out.append(
-                _rec("not_checked", measured=v, unit=unit, reason="unknown_site_type", site_type=t)
-            )
-        else:
-            out.append(_rec("pass" if k else "fail", measured=v, needed=nd, unit=unit))
-    return out
-
-
-def _on_green_space(
-    g: NDArray[np.object_], spaces: gpd.GeoDataFrame | None, space_g: NDArray[np.object_] | None
-) -> _Outcome:
-    if spaces is None or space_g is None:
-        return _not_checked(len(g), "spaces")
-    rows = _kind_rows(spaces, "green")
-    i, j, area = _overlap_pairs(g, space_g[rows])
-    return _overlap_rule(_per_site_lists(len(g), i, _ids(spaces, "space_id", rows[j]), area))
 
 
 @functools.cache
@@ -468,43 +257,43 @@ def check_sites(
     g = _geoms(site_geometry)
     layer_g = {k: None if v is None else _geoms(v) for k, v in geometry.items()}
     raw_type = sites["site_type"].array
-    site_type = _str_values(raw_type)
+    site_type = str_values(raw_type)
     raw = np.asarray(raw_type, dtype=object)
     width = _clear_width(g) if min_width is None else _given_width(min_width, sites, g)
     area = shapely.area(g)
     rules = settings.rules
     building_g = layer_g["buildings"]
     tree = None if building_g is None else shapely.STRtree(building_g)  # shared by two rules
-    outcomes: dict[str, _Outcome] = {
-        "inside_compound": _inside_compound(g, layer_g["compound"]),
-        "no_building_overlap": _no_building_overlap(g, buildings, building_g, tree),
-        "fire_lane_clear": _fire_lane_clear(
+    outcomes: dict[str, Outcome] = {
+        "inside_compound": inside_compound(g, layer_g["compound"]),
+        "no_building_overlap": no_building_overlap(g, buildings, building_g, tree),
+        "fire_lane_clear": fire_lane_clear(
             g,
             paths,
             layer_g["paths"],
             rules.fire_lane_clear_width_m.value,
-            bool(len(_kind_rows(paths, "fire_lane"))) if fire_lanes is None else fire_lanes,
+            bool(len(kind_rows(paths, "fire_lane"))) if fire_lanes is None else fire_lanes,
         )
         if paths is not None
-        else _not_checked(len(g), "paths"),
-        "shed_setback": _shed_setback(
+        else not_checked(len(g), "paths"),
+        "shed_setback": shed_setback(
             g, site_type, buildings, tree, rules.shed_setback_from_openings_m.value
         ),
-        "min_area": _minimum(
+        "min_area": minimum_rule(
             area,
             _type_values(raw, settings, "min_area_m2"),
             site_type,
             unit="m2",
             tol=AREA_TOLERANCE_M2,
         ),
-        "min_width": _minimum(
+        "min_width": minimum_rule(
             width,
             _type_values(raw, settings, "min_width_m"),
             site_type,
             unit="m",
-            tol=_LENGTH_TOLERANCE_M,
+            tol=LENGTH_TOLERANCE_M,
         ),
-        "on_green_space": _on_green_space(g, spaces, layer_g["spaces"]),
+        "on_green_space": on_green_space(g, spaces, layer_g["spaces"]),
     }
     no_geometry = shapely.is_missing(g) | shapely.is_empty(g)
     return pd.Series(
@@ -540,7 +329,7 @@ def _given_width(
 
 
 def _assemble(
-    outcomes: dict[str, _Outcome], no_geometry: NDArray[np.bool_]
+    outcomes: dict[str, Outcome], no_geometry: NDArray[np.bool_]
 ) -> list[list[dict[str, Any]]]:
     n = len(no_geometry)
     out: list[list[dict[str, Any]]] = [[] for _ in range(n)]

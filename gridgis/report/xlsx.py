@@ -33,7 +33,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from gridgis.analysis.engine import SiteAnalysis, line_quantities
+from gridgis.analysis.result import SiteAnalysis, line_quantities
 from gridgis.core.io import write_bytes
 from gridgis.errors import GridGISError
 from gridgis.report.checks import check_message

@@ -29,7 +29,7 @@ from matplotlib.path import Path as MplPath
 from pyproj import Transformer
 from shapely.geometry.polygon import orient
 
-from gridgis.analysis.engine import SiteAnalysis
+from gridgis.analysis.result import SiteAnalysis
 from gridgis.core.project import Project
 from gridgis.core.schema import resolve_households
 from gridgis.report.i18n import t, t_or

@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 from branca.element import Figure
 
-from gridgis.analysis.engine import SiteAnalysis
+from gridgis.analysis.result import SiteAnalysis
 from gridgis.core.project import Project
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t

@@ -21,7 +21,8 @@ import pandas as pd
 import shapely
 from shapely.ops import polylabel
 
-from gridgis.analysis.engine import SiteAnalysis, analyze_sites
+from gridgis.analysis.engine import analyze_sites
+from gridgis.analysis.result import SiteAnalysis
 from gridgis.core.project import Project
 from gridgis.errors import GridGISError
 from gridgis.meeting.proposals import PROPOSAL_STATUSES, letter, proposals

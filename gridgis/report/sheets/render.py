@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from gridgis import __version__
-from gridgis.analysis.engine import SiteAnalysis
+from gridgis.analysis.result import SiteAnalysis
 from gridgis.core.io import write_bytes
 from gridgis.core.project import Project
 from gridgis.errors import GridGISError, ProjectError

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
-from gridgis.analysis.engine import SiteAnalysis
+from gridgis.analysis.result import SiteAnalysis
 from gridgis.core.project import Project
 from gridgis.report.i18n import t
 from gridgis.report.labels import count, money, name_in, number, type_label
