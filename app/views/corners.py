@@ -186,26 +186,20 @@ def stalls_map(site: gpd.GeoDataFrame, laid: gpd.GeoDataFrame, lang: str) -> fol
     return localize_assets(m, asset_url=asset_url())
 
 
-_BLOCKERS = ("site", "building", "fire_lane", "path", "outside")
-
-
-def reasons(compared: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, lang: str) -> list[str]:
+def reasons(compared: gpd.GeoDataFrame, lang: str) -> list[str]:
     """`compare_spaces`' ``reason`` in `lang`: what takes most of a space the tool left out."""
     out = []
     for rec in compared.to_dict("records"):
-        shares = {k: float(rec.get(k) or 0.0) for k in _BLOCKERS}
-        top = max(shares, key=lambda k: shares[k])
-        if float(rec.get("found_share") or 0.0) >= 0.95:
+        top = rec["blocker"]
+        if top == "":
             out.append("—")
-        elif shares[top] <= 0:
+        elif top == "small":
             out.append(t("corners.reason_small", lang))
         else:
             what = t(f"corners.blocker_{top}", lang)
-            geom = rec.get("geometry")
-            if top == "site" and len(sites) and geom is not None:
-                hit = sites[sites.intersects(geom)]
-                what = f"{what} {', '.join(hit['site_id'].astype(str))}".strip()
-            out.append(t("corners.reason", lang, what=what, share=f"{shares[top]:.0%}"))
+            if top == "site":
+                what = f"{what} {', '.join(rec['blocking_sites'])}".strip()
+            out.append(t("corners.reason", lang, what=what, share=f"{float(rec[top]):.0%}"))
     return out
 
 
@@ -240,7 +234,7 @@ def candidates_table(
     )
 
 
-def spaces_table(compared: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
+def spaces_table(compared: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
     """The surveyed spaces beside what the tool found of each (`compare_spaces`)."""
     return pd.DataFrame(
         {
@@ -255,6 +249,6 @@ def spaces_table(compared: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, lang: str)
             _col("found", lang): (compared["found_share"].astype(float) * 100).round(0),
             _col("found_by", lang): compared["candidate_ids"].map(_ids),
             _col("status", lang): compared["status"].map(lambda s: t(f"corners.status_{s}", lang)),
-            _col("reason", lang): reasons(compared, sites, lang),
+            _col("reason", lang): reasons(compared, lang),
         }
     )

@@ -58,11 +58,12 @@ Examples
 
 from __future__ import annotations
 
-from gridgis.analysis.corners.adopt import candidate_to_site, compare_spaces
+from gridgis.analysis.corners.adopt import BLOCKERS, candidate_to_site, compare_spaces
 from gridgis.analysis.corners.find import CANDIDATE_COLUMNS, SURVEY_KINDS, find_corners
 from gridgis.analysis.corners.memo import CornerMemo, stall_layout, suggest, with_sites
 
 __all__ = [
+    "BLOCKERS",
     "CANDIDATE_COLUMNS",
     "SURVEY_KINDS",
     "CornerMemo",
