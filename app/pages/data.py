@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -55,36 +56,27 @@ try:
 except GridGISError as exc:
     st.error(f"{t('site.analysis_failed', lang)}\n\n{plain(exc)}")
     analysis = None
-cols = st.columns(3)
-if analysis is not None:
-    cols[0].download_button(
-        t("data.download_geojson", lang),
-        data=functools.partial(exports.site_plan_geojson, analysis, lang),
-        file_name=f"{stem}-sites.geojson",
-        mime="application/geo+json",
-        icon=":material/download:",
-        on_click="ignore",
-        key="download_geojson",
-    )
-    cols[1].download_button(
-        t("data.download_xlsx", lang),
-        data=functools.partial(exports.budget_xlsx, analysis, lang),
-        file_name=f"{stem}-budget.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:",
-        on_click="ignore",
-        key="download_xlsx",
-    )
+DOWNLOADS = {  # kind: (file name after the stem, mime type)
+    "geojson": ("-sites.geojson", "application/geo+json"),
+    "xlsx": ("-budget.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "gpkg": (".gpkg", "application/geopackage+sqlite3"),
+}
 path = ctx.path
-cols[2].download_button(
-    t("data.download_gpkg", lang),
-    data=lambda: exports.project_gpkg(path),
-    file_name=f"{stem}.gpkg",
-    mime="application/geopackage+sqlite3",
-    icon=":material/download:",
-    on_click="ignore",
-    key="download_gpkg",
-)
+makers: dict[str, Callable[[], bytes]] = {"gpkg": lambda: exports.project_gpkg(path)}
+if analysis is not None:
+    makers["geojson"] = functools.partial(exports.site_plan_geojson, analysis, lang)
+    makers["xlsx"] = functools.partial(exports.budget_xlsx, analysis, lang)
+for column, (kind, (suffix, mime)) in zip(st.columns(3), DOWNLOADS.items(), strict=True):
+    if kind in makers:
+        column.download_button(
+            t(f"data.download_{kind}", lang),
+            data=makers[kind],
+            file_name=f"{stem}{suffix}",
+            mime=mime,
+            icon=":material/download:",
+            on_click="ignore",
+            key=f"download_{kind}",
+        )
 st.caption(t("data.downloads_help", lang))
 
 # --- samples ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ Examples
 >>> per, plan = proposal_funding(prepared, proposals(prepared.analyze()))
 >>> parts = per[["residents_cny", "subsidy_cny", "other_cny"]].to_numpy().sum()
 >>> int(plan["households"]), round(float(plan["cost_cny"] - parts), 2)
-(48, 0.0)
+(308, 0.0)
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ import shapely
 
 from gridgis.analysis.corners.adopt import compare_spaces
 from gridgis.analysis.corners.find import find_corners
+from gridgis.analysis.memo import plain_value
 from gridgis.analysis.stalls.site import layout_site
 from gridgis.core.project import Project
 from gridgis.core.settings import Settings
@@ -160,13 +161,6 @@ def _settings_key(settings: Settings) -> bytes:
     return hashlib.blake2b(settings.model_dump_json().encode(), digest_size=16).digest()
 
 
-def _plain(value: object) -> Hashable:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value  # type: ignore[no-any-return]
-
-
 def _sites_key(sites: gpd.GeoDataFrame | None, columns: tuple[str, ...]) -> Hashable:
     """The sites' `columns` (and which of them exist), outlines (WKB) and CRS, in order."""
     if sites is None or len(sites) == 0:
@@ -175,7 +169,7 @@ def _sites_key(sites: gpd.GeoDataFrame | None, columns: tuple[str, ...]) -> Hash
     values = [sites[c].to_numpy(dtype=object) for c in columns if c in sites]
     wkb = shapely.to_wkb(np.asarray(sites.geometry.array, dtype=object))
     rows = tuple(
-        (*(_plain(col[k]) for col in values), wkb[k] if wkb[k] is not None else None)
+        (*(plain_value(col[k]) for col in values), wkb[k] if wkb[k] is not None else None)
         for k in range(len(sites))
     )
     return (present, str(sites.crs), rows)
