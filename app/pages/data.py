@@ -81,25 +81,13 @@ st.caption(t("data.downloads_help", lang))
 
 # --- samples ---------------------------------------------------------------------------
 st.subheader(t("data.samples", lang))
-c1, c2 = st.columns(2)
-for column, sample in zip((c1, c2), workspace.SAMPLES, strict=True):
+for column, sample in zip(st.columns(2), workspace.SAMPLES, strict=True):
     with column.container(border=True):
         st.markdown(f"**{t(f'data.sample_{exports.file_stem(sample)}', lang)}**")
-        b1, b2 = st.columns(2)
-        b1.button(
-            t("data.open_sample", lang),
-            key=f"open_{sample}",
-            on_click=imports.open_sample,
-            args=(sample, False, lang),
-            width="stretch",
-        )
-        b2.button(
-            t("data.fresh_copy", lang),
-            key=f"fresh_{sample}",
-            on_click=imports.open_sample,
-            args=(sample, True, lang),
-            width="stretch",
-        )
+        buttons = (("open", "data.open_sample", False), ("fresh", "data.fresh_copy", True))
+        for where, (prefix, label, fresh) in zip(st.columns(2), buttons, strict=True):
+            where.button(t(label, lang), key=f"{prefix}_{sample}", on_click=imports.open_sample,
+                         args=(sample, fresh, lang), width="stretch")  # fmt: skip
 st.caption(t("data.samples_help", lang, folder=str(workspace.workspace())))
 
 # --- import ----------------------------------------------------------------------------
