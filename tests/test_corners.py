@@ -13,6 +13,7 @@ import shapely
 from shapely import LineString, box
 
 from gridgis.analysis.corners import (
+    BLOCKERS,
     CANDIDATE_COLUMNS,
     candidate_to_site,
     compare_spaces,
@@ -237,6 +238,10 @@ def test_survey_and_tool_side_by_side_on_the_sample():
     assert by_id.loc["SP1", "site"] == pytest.approx(0.35, abs=0.02)
     assert "existing site SITE1" in by_id.loc["SP1", "reason"]
     assert by_id.loc["SP2", "reason"] == ""
+    # the reason is made of the blocker and the sites touching the space (the app words them)
+    assert by_id.loc["SP1", "blocker"] == "site" and "SITE1" in by_id.loc["SP1", "blocking_sites"]
+    assert by_id.loc["SP2", "blocker"] == ""
+    assert set(survey["blocker"]) <= {"", "small", *BLOCKERS}
     matched = {sid for ids in found["matches_space"] for sid in ids}
     assert matched == {"SP1", "SP2", "SP3", "SP4", "SP5"}
     for sid, ids in by_id["candidate_ids"].items():

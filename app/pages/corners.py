@@ -133,11 +133,8 @@ if st.session_state.get(state.CORNERS_FOR) == ctx.name:
         if compared is None or compared.empty:
             st.caption(t("corners.compare_none", lang))
         else:
-            st.dataframe(
-                corners_view.spaces_table(compared, ctx.sites, lang),
-                hide_index=True,
-                width="stretch",
-            )
+            table = corners_view.spaces_table(compared, lang)
+            st.dataframe(table, hide_index=True, width="stretch")
 
 # --- stall layout of a parking shed ------------------------------------------------------
 st.divider()

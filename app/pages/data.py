@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -55,59 +56,38 @@ try:
 except GridGISError as exc:
     st.error(f"{t('site.analysis_failed', lang)}\n\n{plain(exc)}")
     analysis = None
-cols = st.columns(3)
-if analysis is not None:
-    cols[0].download_button(
-        t("data.download_geojson", lang),
-        data=functools.partial(exports.site_plan_geojson, analysis, lang),
-        file_name=f"{stem}-sites.geojson",
-        mime="application/geo+json",
-        icon=":material/download:",
-        on_click="ignore",
-        key="download_geojson",
-    )
-    cols[1].download_button(
-        t("data.download_xlsx", lang),
-        data=functools.partial(exports.budget_xlsx, analysis, lang),
-        file_name=f"{stem}-budget.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:",
-        on_click="ignore",
-        key="download_xlsx",
-    )
+DOWNLOADS = {  # kind: (file name after the stem, mime type)
+    "geojson": ("-sites.geojson", "application/geo+json"),
+    "xlsx": ("-budget.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "gpkg": (".gpkg", "application/geopackage+sqlite3"),
+}
 path = ctx.path
-cols[2].download_button(
-    t("data.download_gpkg", lang),
-    data=lambda: exports.project_gpkg(path),
-    file_name=f"{stem}.gpkg",
-    mime="application/geopackage+sqlite3",
-    icon=":material/download:",
-    on_click="ignore",
-    key="download_gpkg",
-)
+makers: dict[str, Callable[[], bytes]] = {"gpkg": lambda: exports.project_gpkg(path)}
+if analysis is not None:
+    makers["geojson"] = functools.partial(exports.site_plan_geojson, analysis, lang)
+    makers["xlsx"] = functools.partial(exports.budget_xlsx, analysis, lang)
+for column, (kind, (suffix, mime)) in zip(st.columns(3), DOWNLOADS.items(), strict=True):
+    if kind in makers:
+        column.download_button(
+            t(f"data.download_{kind}", lang),
+            data=makers[kind],
+            file_name=f"{stem}{suffix}",
+            mime=mime,
+            icon=":material/download:",
+            on_click="ignore",
+            key=f"download_{kind}",
+        )
 st.caption(t("data.downloads_help", lang))
 
 # --- samples ---------------------------------------------------------------------------
 st.subheader(t("data.samples", lang))
-c1, c2 = st.columns(2)
-for column, sample in zip((c1, c2), workspace.SAMPLES, strict=True):
+for column, sample in zip(st.columns(2), workspace.SAMPLES, strict=True):
     with column.container(border=True):
         st.markdown(f"**{t(f'data.sample_{exports.file_stem(sample)}', lang)}**")
-        b1, b2 = st.columns(2)
-        b1.button(
-            t("data.open_sample", lang),
-            key=f"open_{sample}",
-            on_click=imports.open_sample,
-            args=(sample, False, lang),
-            width="stretch",
-        )
-        b2.button(
-            t("data.fresh_copy", lang),
-            key=f"fresh_{sample}",
-            on_click=imports.open_sample,
-            args=(sample, True, lang),
-            width="stretch",
-        )
+        buttons = (("open", "data.open_sample", False), ("fresh", "data.fresh_copy", True))
+        for where, (prefix, label, fresh) in zip(st.columns(2), buttons, strict=True):
+            where.button(t(label, lang), key=f"{prefix}_{sample}", on_click=imports.open_sample,
+                         args=(sample, fresh, lang), width="stretch")  # fmt: skip
 st.caption(t("data.samples_help", lang, folder=str(workspace.workspace())))
 
 # --- import ----------------------------------------------------------------------------

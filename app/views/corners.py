@@ -1,17 +1,14 @@
-"""What the suggest-sites page needs: cached corner finding, stall layouts and their maps.
+"""What the suggest-sites page needs: corner finding, stall layouts and their maps.
 
 `find_corners` and `compare_spaces` run on the project *with the sites on
 disk now* (the cached `Project` keeps the sites it was opened with), so an
-adopted suggestion is an obstacle for the next search. Results are cached per
-server process by the project's files (`app.workspace.stamp`) and `SiteStore.version`,
-like the analysis; the frames are shared, never mutated.
+adopted suggestion is an obstacle for the next search. The numbers are
+memoised in the library (`gridgis.analysis.corners.memo`), keyed by what they
+read; this module keeps no cache of its own.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -19,11 +16,10 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from app import engine, workspace
+from app import engine
 from app.context import Context
 from app.mapwidget import asset_url
-from gridgis.analysis.corners import compare_spaces, find_corners
-from gridgis.analysis.stalls.site import layout_site
+from gridgis.analysis.corners import stall_layout, suggest, with_sites
 from gridgis.core.crs import convert_gdf
 from gridgis.core.project import Project
 from gridgis.report.i18n import t, t_or
@@ -44,10 +40,6 @@ __all__ = [
     "suggestions",
 ]
 
-_MAX = 8
-_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_LOCK = threading.RLock()
-
 CANDIDATE_STYLE = {"color": "#c2185b", "weight": 1.5, "dashArray": "6 4", "fillColor": "#f06292",
                    "fillOpacity": 0.15}  # fmt: skip
 _TOP_STYLE = {**CANDIDATE_STYLE, "weight": 3.5, "dashArray": "8 4", "fillOpacity": 0.45}
@@ -59,53 +51,19 @@ _LABEL_CSS = (
 )
 
 
-def _cached(key: tuple[Any, ...], compute: Any) -> Any:
-    with _LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    value = compute()
-    with _LOCK:
-        _CACHE[key] = value
-        while len(_CACHE) > _MAX:
-            _CACHE.popitem(last=False)
-    return value
-
-
 def live_project(ctx: Context) -> Project:
     """The open project with the sites on disk now (without the store's ``rev``)."""
-    sites = ctx.sites.drop(columns=["rev"], errors="ignore")
-    layers = dict(ctx.project.layers)
-    if len(sites):
-        layers["sites"] = sites
-    else:
-        layers.pop("sites", None)
-    return dataclasses.replace(ctx.project, layers=layers)
+    return with_sites(ctx.project, ctx.sites.drop(columns=["rev"], errors="ignore"))
 
 
 def suggestions(ctx: Context) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """``(candidates, compare_spaces)`` for the project as it is now (cached)."""
-
-    def compute() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-        project = live_project(ctx)
-
-        def both() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-            found = find_corners(project)
-            return found, compare_spaces(project, found)
-
-        return engine.in_analysis_thread(both)
-
-    return _cached(("corners", str(ctx.path), workspace.stamp(ctx.path), ctx.version), compute)
+    """``(candidates, compare_spaces)`` for the project as it is now (the library's memo)."""
+    return engine.in_analysis_thread(suggest, live_project(ctx))
 
 
 def stalls(ctx: Context, site_id: str) -> gpd.GeoDataFrame:
-    """`layout_site` of one shed site as it is on disk now (cached)."""
-
-    def compute() -> gpd.GeoDataFrame:
-        return engine.in_analysis_thread(layout_site, live_project(ctx), site_id)
-
-    key = ("layout", str(ctx.path), workspace.stamp(ctx.path), ctx.version, site_id)
-    return _cached(key, compute)
+    """`layout_site` of one shed site as it is on disk now (the library's memo)."""
+    return engine.in_analysis_thread(stall_layout, live_project(ctx), site_id)
 
 
 def stall_site_ids(ctx: Context) -> list[str]:
@@ -228,26 +186,20 @@ def stalls_map(site: gpd.GeoDataFrame, laid: gpd.GeoDataFrame, lang: str) -> fol
     return localize_assets(m, asset_url=asset_url())
 
 
-_BLOCKERS = ("site", "building", "fire_lane", "path", "outside")
-
-
-def reasons(compared: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, lang: str) -> list[str]:
+def reasons(compared: gpd.GeoDataFrame, lang: str) -> list[str]:
     """`compare_spaces`' ``reason`` in `lang`: what takes most of a space the tool left out."""
     out = []
     for rec in compared.to_dict("records"):
-        shares = {k: float(rec.get(k) or 0.0) for k in _BLOCKERS}
-        top = max(shares, key=lambda k: shares[k])
-        if float(rec.get("found_share") or 0.0) >= 0.95:
+        top = rec["blocker"]
+        if top == "":
             out.append("—")
-        elif shares[top] <= 0:
+        elif top == "small":
             out.append(t("corners.reason_small", lang))
         else:
             what = t(f"corners.blocker_{top}", lang)
-            geom = rec.get("geometry")
-            if top == "site" and len(sites) and geom is not None:
-                hit = sites[sites.intersects(geom)]
-                what = f"{what} {', '.join(hit['site_id'].astype(str))}".strip()
-            out.append(t("corners.reason", lang, what=what, share=f"{shares[top]:.0%}"))
+            if top == "site":
+                what = f"{what} {', '.join(rec['blocking_sites'])}".strip()
+            out.append(t("corners.reason", lang, what=what, share=f"{float(rec[top]):.0%}"))
     return out
 
 
@@ -282,7 +234,7 @@ def candidates_table(
     )
 
 
-def spaces_table(compared: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
+def spaces_table(compared: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
     """The surveyed spaces beside what the tool found of each (`compare_spaces`)."""
     return pd.DataFrame(
         {
@@ -297,6 +249,6 @@ def spaces_table(compared: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, lang: str)
             _col("found", lang): (compared["found_share"].astype(float) * 100).round(0),
             _col("found_by", lang): compared["candidate_ids"].map(_ids),
             _col("status", lang): compared["status"].map(lambda s: t(f"corners.status_{s}", lang)),
-            _col("reason", lang): reasons(compared, sites, lang),
+            _col("reason", lang): reasons(compared, lang),
         }
     )

@@ -8,6 +8,7 @@ at once through `app.edits` (conflicts with other sessions are reported).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -37,56 +38,28 @@ def edit_panel(view: View, row: pd.Series) -> None:
     site_types = list(view.project.settings.site_types)
     sid, rev = str(row["site_id"]), int(row["rev"])
 
-    def field_args(field: str) -> tuple[str, tuple[object, ...]]:
+    def bound(field: str) -> dict[str, Any]:
+        """The widget key of `field` and the callback that saves it."""
         key = state.edit_key(field, sid, rev, lang)
-        return key, (ctx.path, sid, rev, field, key, lang)
+        return {"key": key, "on_change": save_field, "args": (ctx.path, sid, rev, field, key, lang)}
+
+    def text(field: str) -> str:
+        value = row.get(field)
+        return value if isinstance(value, str) else ""
 
     with st.container(border=True):
         st.markdown(f"**{t('edit.title', lang)}**", help=t("edit.autosave", lang))
-        name_key, args = field_args("name")
-        name = row.get("name")
-        st.text_input(
-            t("edit.name", lang),
-            value=name if isinstance(name, str) else "",
-            key=name_key,
-            on_change=save_field,
-            args=args,
-            placeholder=t("edit.name_placeholder", lang),
-        )
+        placeholder = t("edit.name_placeholder", lang)
+        st.text_input(t("edit.name", lang), text("name"), placeholder=placeholder, **bound("name"))
         c1, c2 = st.columns(2)
-        type_key, args = field_args("site_type")
         current = str(row["site_type"])
         options = site_types if current in site_types else [*site_types, current]
-        c1.selectbox(
-            t("edit.type", lang),
-            options,
-            index=options.index(current),
-            key=type_key,
-            format_func=type_name,
-            on_change=save_field,
-            args=args,
-        )
-        status_key, args = field_args("status")
-        status = row.get("status") if row.get("status") in STATUSES else "proposed"
-        c2.selectbox(
-            t("edit.status", lang),
-            list(STATUSES),
-            index=STATUSES.index(str(status)),
-            key=status_key,
-            format_func=lambda s: t(f"map.{s}", lang),
-            on_change=save_field,
-            args=args,
-        )
-        notes_key, args = field_args("notes")
-        notes = row.get("notes")
-        st.text_area(
-            t("edit.notes", lang),
-            value=notes if isinstance(notes, str) else "",
-            key=notes_key,
-            on_change=save_field,
-            args=args,
-            height=80,
-        )
+        c1.selectbox(t("edit.type", lang), options, index=options.index(current),
+                     format_func=type_name, **bound("site_type"))  # fmt: skip
+        status = str(row.get("status") if row.get("status") in STATUSES else "proposed")
+        c2.selectbox(t("edit.status", lang), list(STATUSES), index=STATUSES.index(status),
+                     format_func=lambda s: t(f"map.{s}", lang), **bound("status"))  # fmt: skip
+        st.text_area(t("edit.notes", lang), text("notes"), height=80, **bound("notes"))
         b1, b2 = st.columns(2)
         b1.button(
             t("edit.redraw", lang),

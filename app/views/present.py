@@ -16,9 +16,9 @@ import pandas as pd
 from app import engine, mapwidget, workspace
 from app.context import Context, site_title
 from app.views.checks import by_status
-from gridgis.analysis.funding import split_funding, split_plan_funding
 from gridgis.core.project import Project
 from gridgis.core.settings import Settings
+from gridgis.meeting.funding import proposal_funding
 from gridgis.meeting.proposals import proposals
 from gridgis.report.checks import check_message
 from gridgis.report.i18n import t
@@ -64,22 +64,11 @@ def funding_settings(settings: Settings, *, multiple: float, cap: float) -> Sett
 def funding_tables(
     path: Path, props: gpd.GeoDataFrame, settings: Settings, other: float
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Each proposal's funding split, and the whole plan's (cap applied once).
-
-    `path` is the project's folder or file; `other` is money from other
-    sources for each proposal (CNY). Households are counted once per building
-    by the library (`PreparedProject.households_in`).
-    """
-    cost = props["cost_cny"].astype(float)
-    per = split_funding(cost, props["households_served"], settings=settings, other_cny=other)
-    served = {b for ids in props["buildings_served"] for b in ids}
-    households = engine.in_analysis_thread(engine.prepared(path).households_in, served)
-    others = pd.Series(float(other), index=cost.index)
-    plan = split_plan_funding(cost, households=households, settings=settings, other_cny=others)
-    row = plan.iloc[0].copy()
-    row["cost_cny"] = float(cost.sum())
-    row["households"] = households
-    return per, row
+    """`gridgis.meeting.funding.proposal_funding` of the proposals on the project at `path`."""
+    prepared = engine.prepared(path)
+    return engine.in_analysis_thread(
+        proposal_funding, prepared, props, settings=settings, other_cny=other
+    )
 
 
 def _esc(value: Any) -> str:

@@ -42,7 +42,15 @@ from pandas.api.extensions import ExtensionArray
 
 from gridgis.errors import GridGISError
 
-__all__ = ["KEY_COLUMNS", "MEMO_SIZE", "Block", "SiteMemo", "assemble", "site_keys"]
+__all__ = [
+    "KEY_COLUMNS",
+    "MEMO_SIZE",
+    "Block",
+    "SiteMemo",
+    "assemble",
+    "plain_value",
+    "site_keys",
+]
 
 KEY_COLUMNS = ("site_id", "site_type")
 """The site columns the engine reads (with the geometry); every other column is passed through."""
@@ -51,7 +59,8 @@ MEMO_SIZE = 4096
 """Sites a `SiteMemo` keeps by default (least recently used dropped first)."""
 
 
-def _plain(value: object) -> Hashable:
+def plain_value(value: object) -> Hashable:
+    """`value` as a plain hashable key part: None for missing, numpy scalars as Python ones."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return None
     item = getattr(value, "item", None)
@@ -72,7 +81,7 @@ def site_keys(sites: gpd.GeoDataFrame) -> list[tuple[Hashable, ...]]:
         sites[c].to_numpy(dtype=object) if c in sites else np.full(len(sites), None, dtype=object)
         for c in KEY_COLUMNS
     ]
-    return [(*(_plain(col[k]) for col in columns), wkb[k]) for k in range(len(sites))]
+    return [(*(plain_value(col[k]) for col in columns), wkb[k]) for k in range(len(sites))]
 
 
 @dataclass(frozen=True, eq=False)

@@ -45,7 +45,8 @@ adopts a candidate as a site.
 The steps live in the modules of this package: `zones` (what is kept clear and
 the free space left), `pieces` (cutting and merging), `classify` (kind,
 neighbours, households, suggested type), `find` (`find_corners`) and `adopt`
-(`candidate_to_site`, `compare_spaces`); `geometry` holds their array helpers.
+(`candidate_to_site`, `compare_spaces`); `geometry` holds their array helpers;
+`memo` keeps their results for a rerun (`suggest`, `stall_layout`).
 
 Examples
 --------
@@ -57,13 +58,19 @@ Examples
 
 from __future__ import annotations
 
-from gridgis.analysis.corners.adopt import candidate_to_site, compare_spaces
+from gridgis.analysis.corners.adopt import BLOCKERS, candidate_to_site, compare_spaces
 from gridgis.analysis.corners.find import CANDIDATE_COLUMNS, SURVEY_KINDS, find_corners
+from gridgis.analysis.corners.memo import CornerMemo, stall_layout, suggest, with_sites
 
 __all__ = [
+    "BLOCKERS",
     "CANDIDATE_COLUMNS",
     "SURVEY_KINDS",
+    "CornerMemo",
     "candidate_to_site",
     "compare_spaces",
     "find_corners",
+    "stall_layout",
+    "suggest",
+    "with_sites",
 ]

@@ -14,7 +14,7 @@ from gridgis.core.project import Project
 from gridgis.core.settings import Settings
 from gridgis.errors import GridGISError
 
-__all__ = ["candidate_to_site", "compare_spaces"]
+__all__ = ["BLOCKERS", "candidate_to_site", "compare_spaces"]
 
 
 def candidate_to_site(
@@ -83,35 +83,55 @@ def candidate_to_site(
     )
 
 
-_BLOCKERS = {
+BLOCKERS = {
     "site": "existing site",
     "building": "building clearance",
     "fire_lane": "fire lane",
     "path": "paths",
     "outside": "outside the compound",
 }
+"""What can take a surveyed space (a `compare_spaces` column each), in English."""
 
 
-def _reasons(out: pd.DataFrame, g: ObjArray, z: Zones) -> list[str]:
-    """What takes most of each space the candidates do not cover ("" when >= 95 % found)."""
-    sites = z.geoms[z.what == "site"]
+def _blockers(out: pd.DataFrame, g: ObjArray, z: Zones) -> tuple[list[str], list[list[str]]]:
+    """Per space, what takes most of what the candidates leave, and the sites touching it.
+
+    The first is ``""`` when >= 95 % is found, ``small`` when nothing takes
+    any of it (too small or too narrow after the clearances), else a key of
+    `BLOCKERS`.
+    """
+    site_ids = z.ids[z.what == "site"]
     named: list[list[str]] = [[] for _ in range(len(g))]
-    if len(sites):
-        si, sj = shapely.STRtree(sites).query(g, predicate="intersects")
+    if len(site_ids):
+        si, sj = shapely.STRtree(z.geoms[z.what == "site"]).query(g, predicate="intersects")
         for k, j in zip(si, sj, strict=True):
-            named[k].append(str(z.ids[z.what == "site"][j]))
-    blockers = out[list(_BLOCKERS)].to_numpy(dtype=float)
-    reasons = []
+            named[k].append(str(site_ids[j]))
+    shares = out[list(BLOCKERS)].to_numpy(dtype=float)
+    keys = []
     for k in range(len(g)):
-        top = int(np.argmax(blockers[k]))
-        key = list(_BLOCKERS)[top]
+        top = int(np.argmax(shares[k]))
         if out["found_share"].iloc[k] >= 0.95:
+            keys.append("")
+        elif shares[k, top] <= 0:
+            keys.append("small")
+        else:
+            keys.append(list(BLOCKERS)[top])
+    return keys, named
+
+
+def _reasons(out: pd.DataFrame) -> list[str]:
+    """The English ``reason`` of each space, from its ``blocker`` and ``blocking_sites``."""
+    reasons = []
+    for key, ids, row in zip(
+        out["blocker"], out["blocking_sites"], out.to_dict("records"), strict=True
+    ):
+        if key == "":
             reasons.append("")
-        elif blockers[k, top] <= 0:
+        elif key == "small":
             reasons.append("too small or too narrow after the clearances")
         else:
-            label = _BLOCKERS[key] + (f" {', '.join(named[k])}" if key == "site" else "")
-            reasons.append(f"{label} takes {blockers[k, top]:.0%}")
+            label = BLOCKERS[key] + (f" {', '.join(ids)}" if key == "site" else "")
+            reasons.append(f"{label} takes {row[key]:.0%}")
     return reasons
 
 
@@ -137,13 +157,17 @@ def compare_spaces(
         candidates), ``candidate_ids``, the shares taken by ``site``,
         ``building`` (with clearance), ``fire_lane``, ``path`` and ``outside``
         (the compound), ``status`` (``found`` >= 50 %, ``partly`` >= 10 %, else
-        ``missed``) and ``reason``: what takes most of the rest.
+        ``missed``), ``blocker`` (what takes most of the rest: a key of
+        `BLOCKERS`, ``small`` when nothing does, ``""`` when >= 95 % is found),
+        ``blocking_sites`` (ids of the sites touching the space) and
+        ``reason`` (the blocker in English).
     """
     settings = settings or project.settings
     z = build_zones(project, settings)
     spaces = z.spaces
     cols = ["space_id", "kind", "name", "area_m2", "found_share", "candidate_ids", "site"]
-    cols += ["building", "fire_lane", "path", "outside", "status", "reason"]
+    cols += ["building", "fire_lane", "path", "outside", "status", "blocker", "blocking_sites"]
+    cols += ["reason"]
     if spaces is None or "kind" not in spaces:
         return gpd.GeoDataFrame(
             pd.DataFrame({c: pd.Series(dtype=object) for c in cols}),
@@ -183,5 +207,6 @@ def compare_spaces(
         out[what] = share(z.geoms[z.what == what])
     out["outside"] = np.round(1.0 - share(z.compound.geometry.to_numpy()), 3)
     out["status"] = np.where(found >= 0.5, "found", np.where(found >= 0.1, "partly", "missed"))
-    out["reason"] = _reasons(out, g, z)
+    out["blocker"], out["blocking_sites"] = _blockers(out, g, z)
+    out["reason"] = _reasons(out)
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(g, crs=z.crs)).to_crs(4326)
