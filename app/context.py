@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from app import engine, state, workspace
-from gridgis.analysis.engine import SiteAnalysis
+from gridgis.analysis.result import SiteAnalysis
 from gridgis.core.project import Project
 from gridgis.core.store import SiteStore
 from gridgis.errors import GridGISError

@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 import geopandas as gpd
 
 from app import workspace
-from gridgis.analysis.engine import PreparedProject, SiteAnalysis, prepare
+from gridgis.analysis.engine import PreparedProject, prepare
+from gridgis.analysis.result import SiteAnalysis
 from gridgis.core.crs import WGS84
 from gridgis.core.io import as_geojson_stores
 

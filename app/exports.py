@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from gridgis.analysis.engine import SiteAnalysis
+from gridgis.analysis.result import SiteAnalysis
 from gridgis.core.io import to_geojson
 from gridgis.core.project import Project, open_project, save_project
 from gridgis.report.checks import worded

@@ -10,7 +10,7 @@ import streamlit as st
 
 from app import exports, imports, state, workspace
 from app.context import context, plain, show_flash
-from gridgis.analysis.engine import SiteAnalysis
+from gridgis.analysis.result import SiteAnalysis
 from gridgis.core.crs import DATUMS
 from gridgis.core.schema import LAYER_NAMES, SCHEMAS
 from gridgis.errors import GridGISError
