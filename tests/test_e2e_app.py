@@ -166,6 +166,10 @@ def test_planner_walkthrough_offline(app_url, tmp_path):
             page.get_by_test_id("stSidebar").get_by_text("中文").click()
             expect(page.get_by_test_id("stMetric").filter(has_text="面积")).to_be_visible()
             expect(page.get_by_role("link", name="地图与选址")).to_be_visible()
+            # the map in the new language replaces the old one: for a moment (seconds on a
+            # busy machine) both iframes are in the page, and a locator meaning "the map"
+            # would be ambiguous; wait until the old one is gone
+            expect(page.locator(MAP_IFRAME)).to_have_count(1)
             expect(frame.locator(".gridgis-legend")).to_contain_text("图例")
             expect(frame.locator(".gridgis-legend")).to_contain_text("消防车通道")
             assert "lang=zh" in page.url
