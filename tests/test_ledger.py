@@ -1,4 +1,4 @@
-"""The household ledger: reading CSV/XLSX ledgers and joining them to the buildings, all or nothing."""
+"""The household ledger: reading CSV/XLSX ledgers, joining them to the buildings all or nothing."""
 
 from __future__ import annotations
 

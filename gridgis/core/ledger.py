@@ -33,7 +33,7 @@ import io
 import os
 import re
 import unicodedata
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,8 +57,7 @@ LEDGER_COLUMNS: dict[str, tuple[str, ...]] = {
 _KEYS = ("building_id", "name")
 _VALUES = {"households": 0, "units": 1, "floors": 1, "floor_area_m2": 0}  # column -> minimum
 _INTS = ("households", "units", "floors")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
-_CN_DIGITS.update({"六": 6, "七": 7, "八": 8, "九": 9})
+_CN_DIGITS = {ch: int(d) for ch, d in zip("零〇一二两三四五六七八九", "001223456789", strict=True)}
 _NUMBER = re.compile(r"^第?(?:(\d+)|([零〇一二两三四五六七八九十百]+))(?:号楼|栋|幢|号|楼|座)?$")
 _B_ID = re.compile(r"^B0*(\d+)$")
 _FORMULA = ("=", "+", "-", "@")
@@ -229,16 +228,13 @@ def read_ledger(
             continue
         records.append(cells)
         index.append(r)
-    frame = pd.DataFrame(records, index=pd.Index(index, name="row"), columns=list(headers))
-    frame = frame.astype(object)
+    frame = pd.DataFrame(records, pd.Index(index, name="row"), list(headers), dtype=object)
     frame.attrs.update(source=name, headers=headers)
     return frame
 
 
 def _number(value: Any, column: str) -> tuple[float | None, str | None]:
     """The cell as a number (None when not given), or an error message."""
-    if isinstance(value, bool):
-        return None, f"{column} must be a number, got {value!r}"
     if isinstance(value, int | float) and not isinstance(value, bool):
         num = float(value)
         if num != num:
@@ -248,11 +244,7 @@ def _number(value: Any, column: str) -> tuple[float | None, str | None]:
         if text == "":
             return None, None
         if not re.fullmatch(r"-?\d+(\.\d+)?", text):
-            note = (
-                " (a formula or sign is kept as text, never evaluated)"
-                if text[0] in _FORMULA
-                else ""
-            )
+            note = " (kept as text, never evaluated)" if text[0] in _FORMULA else ""
             return None, f"{column} must be a number, got {text!r}{note}"
         num = float(text)
     if num < _VALUES[column]:
@@ -271,8 +263,7 @@ def _index(buildings: pd.DataFrame) -> tuple[list[str], dict[str, list[str]], di
     for bid, bname in zip(ids, names, strict=True):
         for text in dict.fromkeys(t for t in (bid, bname) if t):
             exact.setdefault(text, []).append(bid)
-        for n in {building_number(t) for t in (bid, bname)} - {None}:
-            assert n is not None
+        for n in {n for t in (bid, bname) if (n := building_number(t)) is not None}:
             numbers.setdefault(n, []).append(bid)
     return ids, exact, numbers
 
@@ -283,6 +274,24 @@ def _resolve(text: str, exact: dict[str, list[str]], numbers: dict[int, list[str
         return exact[text]
     n = building_number(text)
     return numbers.get(n, []) if n is not None else []
+
+
+def _match(
+    given: dict[str, str], exact: dict[str, list[str]], numbers: dict[int, list[str]]
+) -> tuple[str | None, str | None, str | None]:
+    """The building a row names (or None), and the column and reason when it is unclear."""
+    found = {c: _resolve(t, exact, numbers) for c, t in given.items()}
+    for col, hits in found.items():
+        if len(hits) > 1:
+            return None, col, f"{given[col]!r} matches buildings {', '.join(hits)}"
+    single = {c: hits[0] for c, hits in found.items() if hits}
+    if len(set(single.values())) > 1:
+        why = (
+            f"building_id {given['building_id']!r} is building {single['building_id']} but "
+            f"name {given['name']!r} is building {single['name']}"
+        )
+        return None, None, why
+    return next(iter(single.values()), None), None, None
 
 
 def join_ledger(buildings: pd.DataFrame, ledger: pd.DataFrame) -> LedgerJoin:
@@ -314,7 +323,7 @@ def join_ledger(buildings: pd.DataFrame, ledger: pd.DataFrame) -> LedgerJoin:
     warnings: list[Problem] = []
 
     def problem(
-        row: Hashable, column: str | None, message: str, fix: str, *, warn: bool = False
+        row: int, column: str | None, message: str, fix: str, *, warn: bool = False
     ) -> None:
         shown = headers.get(column or "", column)
         where = f"{shown} ({column})" if column and shown != column else column
@@ -324,72 +333,40 @@ def join_ledger(buildings: pd.DataFrame, ledger: pd.DataFrame) -> LedgerJoin:
         (warnings if warn else errors).append(p)
 
     if "building_id" not in buildings:
-        raise ValidationError(
-            [Problem("the buildings have no building_id column", layer="buildings")]
-        )
+        raise ValidationError([Problem("no building_id column", layer="buildings")])
     if not any(c in ledger for c in _KEYS):
         raise ValidationError([Problem("no building_id or name column", source, "ledger")])
     ids, exact, numbers = _index(buildings)
-    matched: dict[int, str] = {}
     unmatched: list[int] = []
-    first_row: dict[str, Hashable] = {}
+    first_row: dict[str, int] = {}
     values: dict[str, dict[str, float | None]] = {}
-    for row, cells in ledger.iterrows():
-        given = {c: _clean(cells[c]) for c in _KEYS if c in ledger and _clean(cells[c])}
+    for row, cells in zip(map(int, ledger.index), ledger.to_dict("records"), strict=True):
+        given = {c: _clean(cells[c]) for c in _KEYS if c in cells and _clean(cells[c])}
         parsed: dict[str, float | None] = {}
-        for col in (c for c in _VALUES if c in ledger):
+        for col in (c for c in _VALUES if c in cells):
             num, bad = _number(cells[col], col)
             if bad:
                 problem(row, col, bad, f"write {col} as a plain number")
             elif num is not None:
                 parsed[col] = num
-        if not given:
-            problem(row, None, "no building_id or name", "name the building", warn=True)
-            unmatched.append(int(row))  # type: ignore[call-overload]
-            continue
-        found = {c: _resolve(t, exact, numbers) for c, t in given.items()}
-        for col, hits in found.items():
-            if len(hits) > 1:
-                problem(
-                    row,
-                    col,
-                    f"{given[col]!r} matches buildings {', '.join(hits)}",
-                    "write the building_id",
-                )
-        single = {c: hits[0] for c, hits in found.items() if len(hits) == 1}
-        if len(set(single.values())) > 1:
-            problem(
-                row,
-                None,
-                f"building_id {given['building_id']!r} is building {single['building_id']} but "
-                f"name {given['name']!r} is building {single['name']}",
-                "correct the building_id or the name",
-            )
-            continue
-        if any(len(h) > 1 for h in found.values()):
-            continue
-        if not single:
-            text = " / ".join(repr(t) for t in given.values())
-            problem(row, None, f"{text} matches no building", "check the number", warn=True)
-            unmatched.append(int(row))  # type: ignore[call-overload]
-            continue
-        bid = next(iter(single.values()))
-        if bid in first_row:
-            problem(
-                row,
-                None,
-                f"building {bid} is also given in row {first_row[bid]}",
-                "keep one row per building",
-            )
-            continue
-        first_row[bid] = row
-        matched[int(row)] = bid  # type: ignore[call-overload]
-        values[bid] = parsed
+        bid, key, why = _match(given, exact, numbers)
+        if why:
+            problem(row, key, why, "write the building_id as in the buildings layer")
+        elif bid is None:
+            text = " / ".join(repr(t) for t in given.values()) or "no building_id or name"
+            problem(row, None, f"{text}: matches no building", "check the number", warn=True)
+            unmatched.append(row)
+        elif bid in first_row:
+            msg = f"building {bid} is also given in row {first_row[bid]}"
+            problem(row, None, msg, "keep one row per building")
+        else:
+            first_row[bid] = row
+            values[bid] = parsed
     if errors:
         raise ValidationError(errors)
     return LedgerJoin(
         _apply(buildings, ids, values),
-        matched,
+        {r: b for b, r in first_row.items()},
         unmatched,
         [b for b in ids if b not in values],
         warnings,
@@ -413,7 +390,7 @@ def _apply(
         dtype = "Int64" if col in _INTS else "float64"
         column = out[col].astype(dtype) if col in out else pd.Series(None, out.index, dtype)
         column = column.copy()
-        for b, v in given.items():
-            column.iloc[positions[b]] = pd.NA if v is None else v
+        for b, num in given.items():
+            column.iloc[positions[b]] = pd.NA if num is None else num
         out[col] = column
     return out
