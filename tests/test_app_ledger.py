@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from app.workspace import open_sample
 from gridgis.core.project import open_project
 from gridgis.core.store import LayerStore
+from gridgis.errors import ConflictError, ValidationError
 
 from .conftest import REPO
 
@@ -111,7 +112,7 @@ def test_a_conflict_applies_nothing(workspace):
     at.button(key="ledger_apply").click().run()
     _ok(at)
     assert at.error and "Another session" in at.error[0].value
-    # B1 comes first and was written, then B3 conflicted: B1 was put back
+    # B1 would have been changed too: nothing was
     assert _households(path) == {"B1": 84, "B2": 84, "B3": 84, "B4": 56}
 
 
@@ -153,3 +154,27 @@ def test_a_building_outside_the_compound_is_an_error_not_a_traceback(workspace):
     assert at.error and at.error[0].value.startswith("Cannot make the micro-grid")
     assert "no share of the compound" in at.error[0].value
     assert list(LayerStore(path, "microgrids").load()["grid_id"]) == ["G1", "G2", "G3", "G4"]
+
+
+# --- the store's bulk update the page applies a ledger with ---------------------------------
+
+
+def test_update_many_writes_all_or_nothing(workspace):
+    path = workspace / open_sample("dongsi180")
+    store = LayerStore(path, "buildings")
+    file = path / "buildings.geojson"
+    revs = {r["building_id"]: r["rev"] for r in store.load().to_dict("records")}
+    before = file.read_bytes()
+    with pytest.raises(ValidationError, match="households"):
+        store.update_many({"B1": {"households": 90}, "B2": {"households": -1}}, expected_revs=revs)
+    with pytest.raises(ConflictError, match="'B2' was changed by another session"):
+        store.update_many({"B1": {"households": 90}, "B2": {"households": 9}},
+                          expected_revs=revs | {"B2": 7})  # fmt: skip
+    with pytest.raises(ConflictError, match="'B9' was deleted"):
+        store.update_many({"B1": {"households": 90}, "B9": {"households": 9}}, expected_revs=revs)
+    assert file.read_bytes() == before
+    rows = store.update_many({"B1": {"households": 90, "note": "台账"}, "B4": {"floors": 6}},
+                             expected_revs=revs)  # fmt: skip
+    assert [(r["building_id"], r["rev"]) for r in rows] == [("B1", 2), ("B4", 2)]
+    assert _households(path)["B1"] == 90 and store.get("B4")["floors"] == 6
+    assert store.get("B1")["note"] == "台账" and store.get("B2")["rev"] == 1

@@ -1,10 +1,10 @@
 """The ledger page's work: apply a household ledger to the buildings, make micro-grids.
 
 Both write only through the project store (`gridgis.core.store`). A ledger is
-applied building by building under one hold of the project lock; if any
-update fails (another session changed a building since the preview, or a
-value breaks the layer contract) the buildings already changed are put back,
-so nothing is half-applied. A micro-grid is one `LayerStore.add`.
+applied with one `LayerStore.update_many`: every changed building's revision
+is checked (another session may have changed it since the preview) and every
+changed row validated before the layer is saved once, so nothing is
+half-applied. A micro-grid is one `LayerStore.add`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from app import workspace
 from app.mapwidget import asset_url
 from gridgis.analysis.microgrids import building_cells, microgrid_from_buildings
 from gridgis.core.store import ProjectStore
-from gridgis.errors import ConflictError, GridGISError
 from gridgis.report.i18n import t
 from gridgis.report.map.view import project_map
 
@@ -81,7 +80,7 @@ def revisions(frame: pd.DataFrame) -> dict[str, int]:
 def apply_ledger(
     path: Path, changes: dict[str, dict[str, Any]], seen: dict[str, int]
 ) -> list[dict[str, Any]]:
-    """Write `changes` to the buildings at `path`: all of them, or none.
+    """Write `changes` to the buildings at `path`: all of them, or none (one save).
 
     Parameters
     ----------
@@ -101,23 +100,10 @@ def apply_ledger(
     Raises
     ------
     ConflictError, ValidationError, ProjectError
-        Nothing was changed (the buildings written before the failure are restored).
+        Nothing was changed.
     """
     store = ProjectStore(path).layer("buildings")
-    done: list[dict[str, Any]] = []
-    stored = []
-    with store.locked():
-        try:
-            for bid, fields in changes.items():
-                old = store.get(bid)
-                if old is None:
-                    raise ConflictError(f"building {bid!r} was deleted by another session")
-                stored.append(store.update(bid, expected_rev=seen.get(bid, -1), **fields))
-                done.append(old)
-        except GridGISError:
-            for old in reversed(done):
-                store.restore(old)
-            raise
+    stored = store.update_many(changes, expected_revs=seen)  # one check, one save
     workspace.bump(path)
     return stored
 
