@@ -43,6 +43,8 @@ pages = [
             url_path="present"),
     st.Page("app/pages/votes.py", title=t("votes.nav", lang), icon=":material/how_to_vote:",
             url_path="votes"),
+    st.Page("app/pages/ledger.py", title=t("ledger.nav", lang), icon=":material/apartment:",
+            url_path="ledger"),
 ]  # fmt: skip
 page = st.navigation(pages)
 st.title(t("app.title", lang))

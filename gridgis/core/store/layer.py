@@ -345,6 +345,41 @@ class LayerStore:
             self._save(frame)
             return self._row(frame, pos)
 
+    def update_many(
+        self, changes: Mapping[str, Mapping[str, Any]], *, expected_revs: Mapping[str, int]
+    ) -> list[dict[str, Any]]:
+        """Change fields of several features in one save: all of them, or none.
+
+        `changes` maps a feature id to its changed fields, `expected_revs` each id to the
+        revision the caller saw. Raises as `update` does, before anything is written.
+        """
+        fields = {key for change in changes.values() for key in change}
+        if self.editable is not None and (unknown := fields - set(self.editable)):
+            raise ProjectError(
+                f"cannot change {', '.join(sorted(unknown))}; editable: {', '.join(self.editable)}"
+            )
+        with self.locked():
+            frame = self.load()
+            where = {fid: pos for pos, fid in enumerate(frame[self.key])}
+            for fid in changes:
+                if fid not in where:
+                    raise ConflictError(f"{self.noun} {fid!r} was deleted by another session")
+                rev, expected = int(frame.at[where[fid], "rev"]), expected_revs.get(fid)
+                if rev != expected:
+                    raise self._changed_elsewhere(fid, rev, -1 if expected is None else expected,
+                                                  "edited")  # fmt: skip
+            for key in fields - set(frame.columns):
+                frame[key] = None
+            for fid, change in changes.items():
+                pos = where[fid]
+                for key, value in change.items():
+                    frame.at[pos, key] = as_geometry(value) if key == "geometry" else value
+                frame.at[pos, "rev"] = int(frame.at[pos, "rev"]) + 1
+            positions = [where[fid] for fid in changes]
+            self._check(frame.iloc[positions])
+            self._save(frame)
+            return [self._row(frame, pos) for pos in positions]
+
     def delete(self, fid: str, *, expected_rev: int | None = None) -> None:
         """Delete one feature; deleting one that is already gone is not an error.
 
