@@ -117,7 +117,7 @@ if st.session_state.pop(MADE, False):  # a micro-grid was just made: start the n
     st.session_state.update(mgrid_buildings=[], mgrid_name="", mgrid_leader="")
 chosen = st.multiselect(
     t("ledger.mgrid_buildings", lang), list(names), key="mgrid_buildings",
-    format_func=lambda b: names.get(b, b),
+    format_func=lambda b: names.get(b, b), placeholder=t("ledger.mgrid_pick", lang),
 )  # fmt: skip
 cols = st.columns(2)
 grid_name = cols[0].text_input(t("ledger.mgrid_name", lang), key="mgrid_name")
