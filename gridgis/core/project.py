@@ -398,10 +398,10 @@ def _draft_settings(
             or not low <= value <= high
         ):
             raise GridGISError(f"{key}={value!r} is not a WGS84 {key} in [{low}, {high}]")
-    for key, value in (("grid_prefix", grid_prefix), ("building_prefix", building_prefix)):
-        if not isinstance(value, str) or not ID_PREFIX.fullmatch(value):
+    for key, prefix in (("grid_prefix", grid_prefix), ("building_prefix", building_prefix)):
+        if not isinstance(prefix, str) or not ID_PREFIX.fullmatch(prefix):
             raise GridGISError(
-                f"{key}={value!r} is not an id prefix: use 1-8 letters, digits, '_' or '-', "
+                f"{key}={prefix!r} is not an id prefix: use 1-8 letters, digits, '_' or '-', "
                 "starting with a letter and not ending in a digit (e.g. 'B', 'WG')"
             )
     base = default_settings()
