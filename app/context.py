@@ -28,6 +28,7 @@ from gridgis.report.i18n import t
 from gridgis.report.labels import name_in, type_label
 
 __all__ = [
+    "DATA_PAGE",
     "Context",
     "building_names",
     "context",
@@ -71,9 +72,18 @@ def open_context(name: str) -> Context:
     return Context(name=name, path=path, project=project, store=store, version=store.version())
 
 
+DATA_PAGE = "app/pages/data.py"  # where a session without a project is sent
+
+
 def context() -> Context:
-    """The session's open project, or an error on the page and ``st.stop()``."""
+    """The session's open project, or an error on the page and ``st.stop()``.
+
+    A session without a project (an empty workspace) goes to the Data page,
+    which shows the new-project form.
+    """
     name = st.session_state.get(state.PROJECT) or ""
+    if not name and not workspace.list_projects():
+        st.switch_page(DATA_PAGE)
     try:
         return open_context(name)
     except GridGISError as exc:

@@ -2,7 +2,10 @@
 
 The language and the project are mirrored in the URL (``?lang=zh&project=
 dongsi180``), so a reload or a shared link opens the same view. A new session
-takes the language from the URL, else from the project's settings.
+takes the language from the URL, else from the project's settings. With no
+project in the workspace the session's project is ``""``: a sample copy is
+made only when `workspace.wants_sample` says so, else the pages show the
+new-project form (see `app.views.new_project`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ def init() -> None:
     if state.PROJECT not in st.session_state:
         wanted = st.query_params.get("project", "")
         if wanted not in workspace.list_projects():
-            wanted = workspace.open_sample(workspace.DEFAULT_SAMPLE)
+            wanted = _first_project()
         st.session_state[state.PROJECT] = wanted
     if state.LANG not in st.session_state:
         lang = st.query_params.get("lang", "")
@@ -35,6 +38,13 @@ def init() -> None:
                 lang = "zh"
         st.session_state[state.LANG] = lang
     st.session_state.setdefault(state.BASEMAP, "none")
+
+
+def _first_project() -> str:
+    """The sample's copy; ``""`` (the new-project form) in a workspace found empty."""
+    if workspace.list_projects() or workspace.wants_sample():
+        return workspace.open_sample(workspace.DEFAULT_SAMPLE)
+    return ""
 
 
 def forget_view() -> None:
@@ -69,16 +79,19 @@ def render() -> str:
         )
         projects = workspace.list_projects()
         if st.session_state.get(state.PROJECT) not in projects:
-            st.session_state[state.PROJECT] = workspace.open_sample(workspace.DEFAULT_SAMPLE)
+            st.session_state[state.PROJECT] = _first_project()
             projects = workspace.list_projects()
-        st.selectbox(
-            t("sidebar.project", lang),
-            projects,
-            key=state.PROJECT,
-            format_func=_project_label,
-            on_change=forget_view,
-            help=t("sidebar.project_help", lang, folder=str(workspace.workspace())),
-        )
+        if projects:
+            st.selectbox(
+                t("sidebar.project", lang),
+                projects,
+                key=state.PROJECT,
+                format_func=_project_label,
+                on_change=forget_view,
+                help=t("sidebar.project_help", lang, folder=str(workspace.workspace())),
+            )
+        else:
+            st.caption(t("newproject.none_yet", lang, folder=str(workspace.workspace())))
         basemap = st.selectbox(
             t("sidebar.basemap", lang),
             BASEMAPS,
@@ -97,7 +110,8 @@ def render() -> str:
             st.caption(t("sidebar.tiles_online", lang))
         _summary(lang)
     st.query_params["lang"] = lang
-    st.query_params["project"] = st.session_state[state.PROJECT]
+    if st.session_state[state.PROJECT]:
+        st.query_params["project"] = st.session_state[state.PROJECT]
     return lang
 
 

@@ -2,7 +2,13 @@
 
 The app works on *copies*: opening a sample copies it from ``data/`` into the
 workspace (``$GRIDGIS_WORKSPACE``, default ``~/.gridgis/projects``), and every
-edit is saved there; ``data/`` is never written. Loaded projects and sites are
+edit is saved there; ``data/`` is never written. A new project from nothing
+(`create_project`) is a draft folder there too.
+
+Which project a new session opens: a workspace folder this server had to
+create (a first start, ``./dev app``) gets a copy of the sample; a workspace
+folder that already existed and holds no project opens on the new-project
+form instead (`wants_sample`). Loaded projects and sites are
 cached per server process (shared by sessions, never mutated): projects by
 their files' stamps, sites by `SiteStore.version`, which changes whenever any
 session saves a site.
@@ -12,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable
@@ -21,7 +26,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from gridgis.core.project import Project, open_project
+from gridgis.core.project import Project, check_project_name, new_project, open_project
 from gridgis.core.settings import Settings, default_settings
 from gridgis.core.store import SiteStore
 from gridgis.errors import GridGISError
@@ -32,6 +37,7 @@ __all__ = [
     "SAMPLES",
     "Stamp",
     "bump",
+    "create_project",
     "forget_files",
     "list_projects",
     "load_project",
@@ -42,13 +48,13 @@ __all__ = [
     "store_for",
     "summary",
     "version_of",
+    "wants_sample",
     "workspace",
 ]
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = {"dongsi180": REPO / "data" / "dongsi180", "shaxi_f.gpkg": REPO / "data" / "shaxi_f.gpkg"}
 DEFAULT_SAMPLE = "dongsi180"
-_NAME = re.compile(r"[^\W][\w.\-]{0,63}")
 _GENERATION: dict[str, int] = {}  # bumped when this server rewrites a project's layers/settings
 
 Stamp = tuple[Any, ...]
@@ -74,9 +80,13 @@ def forget_files() -> None:
     _RECENT.clear()
 
 
+_EXISTED: dict[str, bool] = {}  # root -> did it exist before this server first used it
+
+
 @functools.cache
 def _make_dir(root: str) -> Path:
     path = Path(root)
+    _EXISTED[root] = path.is_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -88,11 +98,22 @@ def workspace() -> Path:
     )
 
 
+def wants_sample() -> bool:
+    """Whether a session without a project gets a sample copy (else: the new-project form).
+
+    True while the workspace holds no project and this server created its
+    folder; False once it holds one, or when its folder was there, empty.
+    """
+    root = workspace()
+    return not list_projects() and not _EXISTED.get(str(root), True)
+
+
 def _is_project(path: Path) -> bool:
     if path.name.startswith("."):
         return False
-    if path.is_dir():
-        return (path / "buildings.geojson").exists() or (path / "buildings.csv").exists()
+    if path.is_dir():  # a draft (`create_project`) has only its settings
+        return any((path / f).exists() for f in ("buildings.geojson", "buildings.csv",
+                                                 "compound.geojson", "settings.toml"))  # fmt: skip
     return path.suffix.lower() == ".gpkg" and path.is_file()
 
 
@@ -106,7 +127,13 @@ def list_projects() -> list[str]:
 
 def project_path(name: str) -> Path:
     """The working copy called `name` (a name from `list_projects`, never a path)."""
-    if not _NAME.fullmatch(name) or name not in list_projects():
+    try:
+        check_project_name(name)
+    except GridGISError:
+        name_ok = False
+    else:
+        name_ok = name in list_projects()
+    if not name_ok:
         raise GridGISError(f"no project {name!r} in the workspace {str(workspace())!r}")
     return workspace() / name
 
@@ -135,6 +162,24 @@ def open_sample(sample: str, *, fresh: bool = False) -> str:
         os.replace(tmp, target)
         forget_files()
     return target.name
+
+
+def create_project(
+    name: str,
+    *,
+    lon: float = 104.066,
+    lat: float = 30.657,
+    grid_prefix: str = "G",
+    building_prefix: str = "B",
+) -> str:
+    """Make the empty project ``<workspace>/<name>`` (`gridgis.core.project.new_project`).
+
+    Returns its name; raises GridGISError (a bad name or place, or the name is taken).
+    """
+    new_project(workspace() / name, name=name, lon=lon, lat=lat, grid_prefix=grid_prefix,
+                building_prefix=building_prefix)  # fmt: skip
+    forget_files()
+    return name
 
 
 def bump(path: Path | str) -> None:

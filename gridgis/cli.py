@@ -20,9 +20,9 @@ from gridgis import __version__
 from gridgis.analysis.engine import prepare
 from gridgis.core import io
 from gridgis.core.crs import DATUMS, convert_gdf
-from gridgis.core.project import open_project, read_project_layer
+from gridgis.core.project import SETTINGS_TABLE, open_project, read_project_layer
 from gridgis.core.schema import LAYER_NAMES, guess_layer_name
-from gridgis.core.validate import errors_only, repair_geometries, validate_layer
+from gridgis.core.validate import errors_only, missing_layers, repair_geometries, validate_layer
 from gridgis.errors import GridGISError, Problem, ValidationError
 from gridgis.meeting.register import read_register
 from gridgis.meeting.tally import MATTERS, tally
@@ -107,7 +107,7 @@ def _validate_targets(path: Path, only: str | None) -> list[tuple[Path, str, str
         ]
         if only:
             files = [(f, n) for f, n in files if n == only]
-        if not files:
+        if not files and not (path / "settings.toml").exists():  # a draft has only settings
             raise GridGISError(f"{path}: no <layer>.geojson files found ({', '.join(LAYER_NAMES)})")
         return [(f, n, None) for f, n in files]
     if path.suffix.lower() == ".gpkg" and path.exists():
@@ -140,6 +140,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         problems += found
         if frame is not None:
             frames[layer] = frame
+    gpkg_project = path.suffix.lower() == ".gpkg" and SETTINGS_TABLE in io.list_layers(path)
+    if not args.layer and (path.is_dir() or gpkg_project):  # a project: a draft is not valid
+        problems += missing_layers(frames, source=str(path))
     errors = errors_only(problems)
     _print_problems(problems)
     if args.repair and frames:

@@ -1,4 +1,7 @@
-"""Data page: open a sample, import layers as a new project, download the plan."""
+"""Data page: start a new project, open a sample, import layers, download the plan.
+
+With no project in the workspace it shows only the new-project form.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import streamlit as st
 
 from app import exports, imports, state, workspace
 from app.context import context, plain, show_flash
+from app.views import new_project
 from gridgis.analysis.result import SiteAnalysis
 from gridgis.core.crs import DATUMS
 from gridgis.core.schema import LAYER_NAMES, SCHEMAS
@@ -18,6 +22,11 @@ from gridgis.report.i18n import t
 from gridgis.report.labels import name_in
 
 lang = state.lang()
+new_project.follow()  # a project was just made: show it on the map
+if not workspace.list_projects():
+    show_flash()
+    new_project.render(lang, first=True)
+    st.stop()
 ctx = context()
 project = ctx.project
 show_flash()
@@ -46,6 +55,9 @@ if project.warnings:
     with st.expander(t("data.warnings", lang, n=len(project.warnings))):
         for problem in project.warnings:
             st.warning(plain(problem))
+
+# --- new project from nothing --------------------------------------------------------
+new_project.render(lang)
 
 # --- downloads -----------------------------------------------------------------------------
 st.subheader(t("data.downloads", lang))

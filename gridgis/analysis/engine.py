@@ -133,6 +133,12 @@ def prepare(project: Project, *, settings: Settings | None = None) -> PreparedPr
             continue
         trees[name] = shapely.STRtree(layer.geometry.to_numpy())
         metric[name] = layer.to_crs(crs)
+    if "buildings" not in metric:  # a draft: no buildings yet, so nobody served (not unknown)
+        metric["buildings"] = gpd.GeoDataFrame(
+            {"building_id": pd.Series(dtype=str), "households": pd.Series(dtype=float)},
+            geometry=gpd.GeoSeries([], crs=crs),
+        )
+        trees["buildings"] = shapely.STRtree([])
     network = build_network(metric["paths"]) if "paths" in metric else None
     return PreparedProject(
         project=project,

@@ -13,13 +13,19 @@ Examples
 >>> p = open_project("data/dongsi180")
 >>> p.summary()["households"]
 308
+
+A project may start empty (`new_project`): a *draft* holding only its place
+(``[place]`` in its settings) opens like any other, with a warning for each
+required layer not drawn yet.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,11 +33,15 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pyproj
+import shapely
 
 from gridgis.core import io
 from gridgis.core.crs import local_metric_crs
 from gridgis.core.schema import LAYER_NAMES, resolve_households
 from gridgis.core.settings import (
+    ID_PREFIX,
+    Naming,
+    Place,
     Settings,
     default_settings,
     load_settings,
@@ -43,9 +53,17 @@ from gridgis.core.store.files import SETTINGS_TABLE
 from gridgis.core.store.files import read_layer_file as read_project_layer
 from gridgis.core.store.lock import project_lock
 from gridgis.core.validate import check_layers
-from gridgis.errors import Problem, ProjectError
+from gridgis.errors import GridGISError, Problem, ProjectError
 
-__all__ = ["SETTINGS_TABLE", "Project", "open_project", "read_project_layer", "save_project"]
+__all__ = [
+    "SETTINGS_TABLE",
+    "Project",
+    "check_project_name",
+    "new_project",
+    "open_project",
+    "read_project_layer",
+    "save_project",
+]
 
 log = logging.getLogger(__name__)
 
@@ -78,24 +96,66 @@ class Project:
 
     @property
     def name(self) -> str:
-        """The compound's name, else the file or folder name."""
+        """The compound's name, else the settings' ``place.name``, else the file or folder name."""
         compound = self.layers.get("compound")
         if compound is not None and len(compound) and "name" in compound:
             return str(compound["name"].iloc[0])
+        if self.settings.place.name:
+            return self.settings.place.name
         return self.path.stem if self.path else "untitled"
 
+    def _drawn(self) -> list[gpd.GeoDataFrame]:
+        """The layers with geometry, buildings and compound first (an empty list: a draft)."""
+        order = ("buildings", "compound", *(n for n in LAYER_NAMES if n not in _FIRST))
+        return [
+            frame
+            for name in order
+            if isinstance(frame := self.layers.get(name), gpd.GeoDataFrame)
+            and len(frame)
+            and frame.geometry.notna().any()
+        ]
+
     def metric_crs(self) -> pyproj.CRS:
-        """The local metric CRS for lengths and areas (settings may fix it)."""
+        """The local metric CRS for lengths and areas.
+
+        The settings' ``general.metric_crs`` if given, else that of the
+        buildings (else of any drawn layer, else of the settings' place).
+        """
         if self.settings.general.metric_crs:
             return pyproj.CRS.from_user_input(self.settings.general.metric_crs)
-        return local_metric_crs(self.layers["buildings"])
+        drawn = self._drawn()
+        if drawn:
+            return local_metric_crs(drawn[0])
+        return local_metric_crs((self.settings.place.lon, self.settings.place.lat))
+
+    def footprint(self) -> gpd.GeoDataFrame:
+        """What a map of the project fits (EPSG:4326).
+
+        The compound, else the buildings, else every drawn feature, else a
+        box of about 300 m round the settings' place (a draft).
+        """
+        for name in ("compound", "buildings"):
+            frame = self.layers.get(name)
+            if frame is not None and len(frame) and frame.geometry.notna().any():
+                return gpd.GeoDataFrame(geometry=frame.geometry.to_numpy(), crs=4326)
+        drawn = [g for frame in self._drawn() for g in frame.geometry.dropna()]
+        if drawn:
+            return gpd.GeoDataFrame(geometry=drawn, crs=4326)
+        lon, lat = self.settings.place.lon, self.settings.place.lat
+        half_lat = _HALF_BOX_M / 111_320.0
+        half_lon = half_lat / max(math.cos(math.radians(lat)), 0.01)
+        box = shapely.box(lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
+        return gpd.GeoDataFrame(geometry=[box], crs=4326)
 
     def summary(self) -> dict[str, Any]:
-        """Counts per layer and household totals, for ``gridgis info``."""
+        """Counts per layer and household totals, for ``gridgis info`` (a draft: zeros)."""
         counts = {name: len(self.layers[name]) for name in LAYER_NAMES if name in self.layers}
+        buildings = self.layers.get("buildings")
+        if buildings is None:
+            buildings = gpd.GeoDataFrame({"households": pd.Series(dtype=float)},
+                                         geometry=gpd.GeoSeries([], crs=4326))  # fmt: skip
         households = resolve_households(
-            self.layers["buildings"],
-            per_floor=self.settings.general.households_per_floor_fallback.value,
+            buildings, per_floor=self.settings.general.households_per_floor_fallback.value
         )
         out: dict[str, Any] = {
             "name": self.name,
@@ -106,7 +166,6 @@ class Project:
             "households_unknown_buildings": int(households["households"].isna().sum()),
             "metric_crs": self.metric_crs().to_string(),
         }
-        buildings = self.layers["buildings"]
         if "units" in buildings:
             out["units"] = int(pd.to_numeric(buildings["units"], errors="coerce").sum())
         sites = self.layers.get("sites")
@@ -115,6 +174,10 @@ class Project:
                 str(k): int(v) for k, v in sites["site_type"].value_counts().items()
             }
         return out
+
+
+_FIRST = ("buildings", "compound")
+_HALF_BOX_M = 150.0  # half the side of the box a draft's map fits
 
 
 def _site_types(settings: Settings) -> tuple[str, ...]:
@@ -183,7 +246,9 @@ def open_project(path: str | os.PathLike[str], *, validate: bool = True) -> Proj
         an optional ``settings.toml``.
     validate
         Check every layer against the contract; raise `ValidationError`
-        listing every error. Warnings go to ``Project.warnings``.
+        listing every error. Warnings go to ``Project.warnings``; a missing
+        required layer is one of them (the project is a draft, see
+        `new_project`): ``gridgis validate`` reports it as an error.
 
     Raises
     ------
@@ -218,7 +283,9 @@ def open_project(path: str | os.PathLike[str], *, validate: bool = True) -> Proj
         )
     problems: list[Problem] = []
     if validate:
-        problems = check_layers(layers, source=str(path), site_types=_site_types(settings))
+        problems = check_layers(
+            layers, source=str(path), site_types=_site_types(settings), draft=True
+        )
     return Project(layers=layers, settings=settings, path=path, warnings=problems)
 
 
@@ -287,3 +354,118 @@ def save_project(project: Project, path: str | os.PathLike[str] | None = None) -
         raise ProjectError(f"could not save project to {str(target)!r}: {exc}") from exc
     project.path = target
     return target
+
+
+_BAD_NAME_CHARS = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
+MAX_NAME = 64
+
+
+def check_project_name(name: str) -> str:
+    """Return `name` if it can name a project folder, else raise `GridGISError`.
+
+    At most 64 characters, any script (``东四180号院``), spaces inside; no
+    path separator, no ``: * ? " < > |`` or control character, not starting
+    with ``-`` or ``.``, no space at either end.
+
+    Examples
+    --------
+    >>> check_project_name("东四180号院")
+    '东四180号院'
+    """
+    problem = None
+    if not isinstance(name, str) or not name:
+        problem = "is empty"
+    elif len(name) > MAX_NAME:
+        problem = f"has {len(name)} characters; at most {MAX_NAME}"
+    elif found := _BAD_NAME_CHARS.search(name):
+        problem = f'holds {found.group()!r}: no path separators or : * ? " < > |'
+    elif name[0] in "-.":
+        problem = f"starts with {name[0]!r}"
+    elif name != name.strip():
+        problem = "starts or ends with a space"
+    if problem:
+        raise GridGISError(f"project name={name!r} {problem}")
+    return name
+
+
+def _draft_settings(
+    name: str, lon: float, lat: float, grid_prefix: str, building_prefix: str
+) -> Settings:
+    for key, value, low, high in (("lon", lon, -180, 180), ("lat", lat, -90, 90)):
+        if (
+            not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or not low <= value <= high
+        ):
+            raise GridGISError(f"{key}={value!r} is not a WGS84 {key} in [{low}, {high}]")
+    for key, prefix in (("grid_prefix", grid_prefix), ("building_prefix", building_prefix)):
+        if not isinstance(prefix, str) or not ID_PREFIX.fullmatch(prefix):
+            raise GridGISError(
+                f"{key}={prefix!r} is not an id prefix: use 1-8 letters, digits, '_' or '-', "
+                "starting with a letter and not ending in a digit (e.g. 'B', 'WG')"
+            )
+    base = default_settings()
+    return base.model_copy(
+        update={
+            "place": Place(name=name, lon=float(lon), lat=float(lat)),
+            "naming": Naming(grid_prefix=grid_prefix, building_prefix=building_prefix),
+        }
+    )
+
+
+def new_project(
+    folder: str | os.PathLike[str],
+    *,
+    name: str,
+    lon: float = 104.066,
+    lat: float = 30.657,
+    grid_prefix: str = "G",
+    building_prefix: str = "B",
+) -> Path:
+    """Create an empty folder project (a draft): its place and naming, no layers yet.
+
+    Parameters
+    ----------
+    folder
+        The project folder to create (or an existing empty folder).
+    name
+        The compound's name (`check_project_name`); shown until a boundary
+        with a name is drawn.
+    lon, lat
+        Where the compound is, WGS84 (default: the centre of Chengdu). The
+        map opens there; lengths use its metric CRS until buildings exist.
+    grid_prefix, building_prefix
+        Prefixes of the ids of new micro-grids (``G1``...) and buildings (``B1``...).
+
+    Returns
+    -------
+    Path
+        The folder. Its ``settings.toml`` holds the keys unlike the defaults.
+
+    Raises
+    ------
+    GridGISError
+        A bad name, place or prefix, or `folder` exists and is not an empty folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = new_project(Path(tempfile.mkdtemp()) / "东四", name="东四", lon=116.42, lat=39.93)
+    >>> open_project(folder).summary()["households"]
+    0
+    """
+    check_project_name(name)
+    settings = _draft_settings(name, lon, lat, grid_prefix, building_prefix)
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        kind = "folder" if folder.is_dir() else "file"
+        raise GridGISError(
+            f"folder={str(folder)!r} already exists and is a non-empty {kind}; "
+            "choose another name or an empty folder"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ProjectError(f"could not create folder={str(folder)!r}: {exc}") from exc
+    save_project(Project(layers={}, settings=settings, path=folder))
+    return folder

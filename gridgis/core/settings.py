@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from functools import cache
@@ -24,15 +25,25 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from gridgis.errors import SettingsError
 
 __all__ = [
+    "ID_PREFIX",
     "Corners",
     "CostItem",
     "Funding",
     "General",
+    "Naming",
+    "Place",
     "Rules",
     "Settings",
     "SiteType",
@@ -63,6 +74,38 @@ class General(_Strict):
     language: Literal["zh", "en"] = "zh"
     metric_crs: str = ""
     households_per_floor_fallback: Sourced
+
+
+class Place(_Strict):
+    """Where the compound is, in WGS84: the map's centre and the metric CRS before any layer.
+
+    ``name`` is the compound's name until a boundary with a name is drawn.
+    """
+
+    name: str = ""
+    lon: float = Field(default=104.066, ge=-180, le=180)
+    lat: float = Field(default=30.657, ge=-90, le=90)
+
+
+# letters (any script), digits and "_" or "-", not ending in a digit: "B" + "12" stays "B12"
+ID_PREFIX = re.compile(r"[^\W\d](?:[\w\-]{0,6}[^\W\d])?")
+
+
+class Naming(_Strict):
+    """Prefixes of the ids given to newly drawn features (``B1, B2, ...``; ``G1, ...``)."""
+
+    building_prefix: str = "B"
+    grid_prefix: str = "G"
+
+    @field_validator("building_prefix", "grid_prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if not ID_PREFIX.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not an id prefix: use 1-8 letters, digits, '_' or '-', "
+                "starting with a letter and not ending in a digit (e.g. 'B', 'WG')"
+            )
+        return value
 
 
 class Rules(_Strict):
@@ -136,6 +179,8 @@ class Settings(_Strict):
     """All settings of a project."""
 
     general: General
+    place: Place = Place()
+    naming: Naming = Naming()
     rules: Rules
     funding: Funding
     corners: Corners
@@ -220,7 +265,8 @@ def _build(data: Mapping[str, Any], source: str) -> Settings:
             elif err["type"] == "missing":
                 lines.append(f"setting {key!r} is missing")
             elif key:
-                lines.append(f"setting {key!r}: {err['msg']} (got {err.get('input')!r})")
+                msg = err["msg"].removeprefix("Value error, ")
+                lines.append(f"setting {key!r}: {msg} (got {err.get('input')!r})")
             else:
                 lines.append(err["msg"].removeprefix("Value error, "))
         raise SettingsError(f"{source}: " + "; ".join(lines)) from exc

@@ -39,6 +39,7 @@ from gridgis.errors import GridGISError, Problem, ValidationError
 __all__ = [
     "check_layers",
     "errors_only",
+    "missing_layers",
     "repair_geometries",
     "validate_layer",
     "validate_layers",
@@ -377,23 +378,16 @@ def validate_layers(
     *,
     source: str | None = None,
     site_types: Collection[str] = (),
+    draft: bool = False,
 ) -> list[Problem]:
     """Validate a set of layers and the links between them.
 
     Checks each layer, that `REQUIRED_LAYERS` are present and not empty, and
-    that votes name existing sites.
+    that votes name existing sites. With `draft` (a project still being
+    drawn, see `gridgis.core.project.new_project`) a missing required layer
+    is a warning, not an error.
     """
-    problems: list[Problem] = []
-    for name in REQUIRED_LAYERS:
-        if name not in layers or len(layers[name]) == 0:
-            problems.append(
-                Problem(
-                    f"required layer {name!r} is missing or empty",
-                    source,
-                    name,
-                    fix=f"add a {name} layer ({SCHEMAS[name].label_zh})",
-                )
-            )
+    problems = missing_layers(layers, source=source, draft=draft)
     for name, frame in layers.items():
         if name in SCHEMAS:
             problems.extend(validate_layer(frame, name, source=source, site_types=site_types))
@@ -413,6 +407,24 @@ def validate_layers(
                 )
             )
     return problems
+
+
+def missing_layers(
+    layers: Mapping[str, pd.DataFrame], *, source: str | None = None, draft: bool = False
+) -> list[Problem]:
+    """A problem for each of `REQUIRED_LAYERS` missing or empty (warnings with `draft`)."""
+    return [
+        Problem(
+            f"required layer {name!r} is missing or empty"
+            + (" (a draft project)" if draft else ""),
+            source,
+            name,
+            fix=f"draw or import the {name} layer ({SCHEMAS[name].label_zh})",
+            severity="warning" if draft else "error",
+        )
+        for name in REQUIRED_LAYERS
+        if name not in layers or len(layers[name]) == 0
+    ]
 
 
 def errors_only(problems: list[Problem]) -> list[Problem]:

@@ -260,7 +260,9 @@ def project_map(
         for k, v in project.layers.items()
         if isinstance(v, gpd.GeoDataFrame) and len(v) and v.geometry.notna().any()
     }
-    extent = layers.get("compound", layers["buildings"])
+    extent = layers.get("compound", layers.get("buildings"))
+    if extent is None:  # a draft: its other features, else its place
+        extent = for_display(project.footprint(), basemap)
     west, south, east, north = (round(float(v), PRECISION) for v in extent.total_bounds)
     n_features = sum(len(v) for v in layers.values())
     if n_features > LARGE_LAYER:  # every layer of a large map is rounded to 10 cm
@@ -305,7 +307,8 @@ def project_map(
     for layer, (styles, fallback) in kinds.items():
         if layer in layers:
             legend += _add_kinds(m, layers[layer], layer, styles, fallback, lang)
-    legend += _add_buildings(m, display, lang)
+    if "buildings" in layers:
+        legend += _add_buildings(m, display, lang)
     if sites and "sites" in layers:
         add_sites(m, layers["sites"], lang, settings=project.settings)
         legend += site_rows(layers["sites"]["site_type"].astype(str), lang, project.settings)
