@@ -89,6 +89,14 @@ def test_draw_layer_choice_has_every_layer_and_defaults_to_sites(workspace):
     ]  # fmt: skip
 
 
+def test_the_layer_choice_survives_a_language_switch(workspace):
+    at = _into(_ok(_app().run()), "paths")
+    at.radio(key=state.LANG).set_value("en")
+    at = _ok(at.run())
+    assert at.segmented_control(key=state.DRAW_LAYER).value == "paths"
+    assert any("saved at once as a path" in c.value for c in at.caption)
+
+
 def test_a_drawn_building_gets_b1_and_its_form_saves_households(bare):
     at = _into(_ok(_app(project="bare").run()), "buildings")
     at = _draw(at, HOUSE)
@@ -184,7 +192,8 @@ def test_a_stale_edit_from_another_session_is_a_conflict(bare):
     assert any("另一会话" in e.value and "B1" in e.value for e in at.error)
     assert _rows(bare, "buildings")["B1"]["households"] == 12
     # the form shows what is on disk now
-    assert at.number_input(key=state.layer_edit_key("buildings", "households", "B1", 2, "zh")).value == 12
+    now = at.number_input(key=state.layer_edit_key("buildings", "households", "B1", 2, "zh"))
+    assert now.value == 12
 
 
 def test_undo_removes_the_added_building_then_an_edit_is_undone_first(bare):
@@ -212,18 +221,18 @@ def test_deleting_a_feature_and_undoing_it(bare):
 def test_a_second_compound_replaces_the_outline_and_undo_puts_it_back(workspace):
     at = _into(_ok(_app("en").run()), "compound")
     path = workspace / "dongsi180"
-    (name, old), = _rows(path, "compound").items()
+    ((name, old),) = _rows(path, "compound").items()
     at = _draw(at, GRID)
-    (same, new), = _rows(path, "compound").items()
+    ((same, new),) = _rows(path, "compound").items()
     assert same == name and new["geometry"].equals(GRID)
     assert any("redrawn" in toast.value for toast in at.toast)
-    next(b for b in at.button if b.label == "Undo").click().run()
-    (_, back), = _rows(_ok(at) and path, "compound").items()
+    _ok(next(b for b in at.button if b.label == "Undo").click().run())
+    ((_, back),) = _rows(path, "compound").items()
     assert back["geometry"].equals(old["geometry"])
 
 
 def test_sites_mode_is_unchanged_and_the_toolbar_follows_the_layer(workspace):
-    at = _draw(_ok(_app().run()), CORNER)  # the default layer: a site, as before
+    _draw(_ok(_app().run()), CORNER)  # the default layer: a site, as before
     assert list(SiteStore(workspace / "dongsi180").load()["site_id"])[-1] == "S1"
     assert "B5" not in _rows(workspace / "dongsi180", "buildings")
     assert layer_edits.TOOLS["paths"] == ("polyline",)
