@@ -10,8 +10,6 @@ they are on disk now. Each change is pushed on the session's undo stack as
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +17,16 @@ import shapely
 import streamlit as st
 from shapely.geometry import shape
 
-from app import engine, state, workspace
+from app import engine, layer_edits, state, workspace
 from app.timing import mark
 from gridgis.core.store import EDITABLE
 from gridgis.errors import ConflictError, GridGISError, ValidationError
 from gridgis.report.i18n import t
 from gridgis.report.map.view import from_display
 
-_MAX_UNDO = 50
+__all__ = ["delete", "drawing_hash", "ingest", "ingest_pending", "undo", "update"]
 
-
-def drawing_hash(feature: dict[str, Any]) -> str:
-    """A stable hash of a drawn shape's geometry (drawings come without ids)."""
-    geometry = feature.get("geometry", feature)
-    text = json.dumps(geometry, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha1(text.encode()).hexdigest()
+drawing_hash = state.drawing_hash  # (where it was first)
 
 
 def _saw(store: Any) -> None:
@@ -43,9 +36,7 @@ def _saw(store: Any) -> None:
 
 def _push(op: str, site_id: str, before: dict | None, after: dict | None) -> None:
     """Remember an edit of this session (it saved a site: the version moved on)."""
-    stack = state.undo_stack()
-    stack.append({"op": op, "site_id": site_id, "before": before, "after": after})
-    del stack[:-_MAX_UNDO]
+    state.push_undo(op, site_id, before, after)
 
 
 def _problem_text(exc: GridGISError) -> str:
@@ -67,6 +58,12 @@ def ingest_pending() -> list[str]:
         settings = workspace.load_project(path).settings
     except GridGISError:
         return []  # the page shows why the project cannot be opened
+    layer = state.draw_layer()
+    if layer != "sites":  # a building, a path...: the layer's own store
+        basemap = st.session_state.get(state.BASEMAP, "none")
+        layer_edits.ingest(path, layer, basemap=basemap, lang=state.lang())
+        mark("stored")
+        return []
     kind = state.current(state.DRAW_TYPE, state.variant(state.lang()))
     if kind not in settings.site_types:
         kind = next(iter(settings.site_types))
@@ -178,21 +175,27 @@ def delete(path: Path, site_id: str, rev: int, lang: str) -> None:
 
 
 def undo(path: Path, lang: str) -> None:
-    """Undo the session's last edit (a button callback)."""
+    """Undo the session's last edit, of a site or of another layer (a button callback)."""
     stack = state.undo_stack()
     if not stack:
         return
     entry = stack.pop()
-    store = workspace.store_for(path)
-    site_id = entry["site_id"]
+    layer = entry.get("layer", "sites")
+    fid = entry["site_id"]
     now: dict[str, Any] | None = None
     try:
+        if layer == "sites":
+            store: Any = workspace.store_for(path)
+            fields: tuple[str, ...] = EDITABLE
+        else:
+            store = layer_edits.layer_store(path, layer)
+            fields = tuple(k for k in entry["before"] or {} if k != "rev")
         if entry["op"] == "add":
-            store.delete(site_id, expected_rev=int(entry["after"]["rev"]))
+            store.delete(fid, expected_rev=int(entry["after"]["rev"]))
         elif entry["op"] == "update":
             before = entry["before"]
-            changes = {k: before.get(k) for k in EDITABLE}
-            now = store.update(site_id, expected_rev=int(entry["after"]["rev"]), **changes)
+            changes = {k: before.get(k) for k in fields}
+            now = store.update(fid, expected_rev=int(entry["after"]["rev"]), **changes)
         else:
             now = store.restore(entry["before"])
     except ConflictError as exc:
@@ -202,10 +205,16 @@ def undo(path: Path, lang: str) -> None:
         state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc)))
         return
     if now is not None:
-        # the site is now as the previous edit left it, under a new revision number
+        # the feature is now as the previous edit left it, under a new revision number
+        now_fid = str(now[store.key]) if layer != "sites" else fid
         for older in reversed(stack):
-            if older["site_id"] == site_id and older["after"] is not None:
+            same = older.get("layer", "sites") == layer and older["site_id"] == now_fid
+            if same and older["after"] is not None:
                 older["after"] = {**older["after"], "rev": now["rev"]}
                 break
-    _saw(store)
-    state.flash("info", t(f"edit.undone_{entry['op']}", lang, site=site_id))
+    if layer == "sites":
+        _saw(store)
+        state.flash("info", t(f"edit.undone_{entry['op']}", lang, site=fid))
+    else:
+        workspace.bump(path)
+        state.flash("info", t(f"drawlayer.undone_{entry['op']}", lang, feature=fid))

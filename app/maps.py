@@ -21,8 +21,8 @@ def _base(
     path: str, stamp: workspace.Stamp, lang: str, basemap: str, key: str | None
 ) -> mapwidget.PreparedMap:
     project = workspace.load_project(path, stamp)
-    m = project_map(project, lang=lang, basemap=basemap, sites=False, draw=True, tianditu_key=key,
-                    asset_url=mapwidget.asset_url())  # fmt: skip
+    m = project_map(project, lang=lang, basemap=basemap, sites=False, draw=True, draw_lines=True,
+                    tianditu_key=key, asset_url=mapwidget.asset_url())  # fmt: skip
     # jQuery only serves folium's popups and objects_to_stay_in_front, which the app's
     # map never uses: one script fewer to load before the map appears
     m.default_js = [(name, url) for name, url in m.default_js if name != "jquery"]

@@ -18,6 +18,7 @@ What lives where
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,6 +32,10 @@ PROJECT = "project"  # name of the open project in the workspace (mirrored in ?p
 BASEMAP = "basemap"  # one of gridgis.report.map.view.BASEMAPS
 TIANDITU_KEY = "tianditu_key"  # the user's Tianditu browser key
 DRAW_TYPE = "draw_type"  # site type given to the next drawn shape
+DRAW_LAYER = "draw_layer"  # layer the next drawn shape goes into (the widget's own key)
+LAYER_SELECTED = "layer_selected"  # {layer: feature id} shown in the layer form
+LAYER_PICK = "layer_pick"  # + ":" + layer (bound): the layer form's feature pick list
+LAYER_DELETE = "layer_delete"  # + ":layer:id:rev": the layer form's delete button
 SELECTED = "selected_site"  # site_id shown beside the map
 REDRAW = "redraw_site"  # site_id whose outline the next drawing replaces, or None
 COMPARE = "compare_sites"  # site_ids compared side by side on the sites page
@@ -39,7 +44,7 @@ COMPARE = "compare_sites"  # site_ids compared side by side on the sites page
 MAP = "map"  # the map component's value (see module docstring)
 INGESTED = "ingested_drawings"  # set of drawing hashes already stored as sites
 CLEAR_ROUND = "clear_drawn_round"  # bumps when Leaflet.draw's raw shapes must be cleared
-UNDO = "undo_stack"  # list of edits: {"op", "site_id", "before", "after"}
+UNDO = "undo_stack"  # list of edits: {"op", "site_id", "before", "after"[, "layer"]}
 FLASH = "flash_messages"  # [(kind, text)] shown once on the next run
 SEEN_VERSION = "seen_sites_version"  # SiteStore.version() this session last drew
 
@@ -58,6 +63,8 @@ _UPLOAD_LAYER_PREFIX = "upload_layer"  # + file name: the layer an upload holds
 RUN_MS = "last_run_ms"  # server time of the last full run of the script, in ms
 
 _EDIT_PREFIX = "edit"
+_LAYER_EDIT_PREFIX = "layer_edit"
+_MAX_UNDO = 50
 
 
 def edit_key(field: str, site_id: str, rev: int, lang: str) -> str:
@@ -68,6 +75,11 @@ def edit_key(field: str, site_id: str, rev: int, lang: str) -> str:
     is, because a select box keeps showing its old option texts otherwise.
     """
     return f"{_EDIT_PREFIX}:{field}:{site_id}:{rev}:{lang}"
+
+
+def layer_edit_key(layer: str, field: str, fid: str, rev: int, lang: str) -> str:
+    """Widget key of one field of one revision of a feature of `layer` (as `edit_key`)."""
+    return f"{_LAYER_EDIT_PREFIX}:{layer}:{field}:{fid}:{rev}:{lang}"
 
 
 def widget_key(name: str, variant: str) -> str:
@@ -148,6 +160,39 @@ def ingested() -> set[str]:
 def undo_stack() -> list[dict[str, Any]]:
     """The session's edits, newest last."""
     return st.session_state.setdefault(UNDO, [])
+
+
+def push_undo(
+    op: str, fid: str, before: dict | None, after: dict | None, layer: str = "sites"
+) -> None:
+    """Remember an edit of this session: ``op`` ``add``, ``update`` or ``delete`` of `fid`.
+
+    Sites' entries have no ``layer`` (as before); other layers' name theirs.
+    """
+    entry: dict[str, Any] = {"op": op, "site_id": fid, "before": before, "after": after}
+    if layer != "sites":
+        entry["layer"] = layer
+    stack = undo_stack()
+    stack.append(entry)
+    del stack[:-_MAX_UNDO]
+
+
+def drawing_hash(feature: dict[str, Any]) -> str:
+    """A stable hash of a drawn shape's geometry (drawings come without ids)."""
+    geometry = feature.get("geometry", feature)
+    text = json.dumps(geometry, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def draw_layer() -> str:
+    """The layer the next drawn shape goes into (default ``sites``)."""
+    value = st.session_state.get(DRAW_LAYER)
+    return value if isinstance(value, str) and value else "sites"
+
+
+def layer_selection() -> dict[str, str]:
+    """``{layer: feature id}`` of the feature each layer's form shows."""
+    return st.session_state.setdefault(LAYER_SELECTED, {})
 
 
 def clear_round() -> int:

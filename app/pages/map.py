@@ -1,8 +1,12 @@
-"""Map page: the compound's layers, sketching sites, and the selected site's numbers.
+"""Map page: the compound's layers, sketching sites and any layer, and the selected site's numbers.
 
-Pick a site type, draw a polygon or rectangle with the toolbar at the map's
-top left: the shape is saved at once as a new site (autosave), and its area,
-capacity, itemised cost, households and checks appear beside the map.
+Pick the layer to draw into (`state.DRAW_LAYER`, default the sites). For the
+sites, pick a site type, draw a polygon or rectangle with the toolbar at the
+map's top left: the shape is saved at once as a new site (autosave), and its
+area, capacity, itemised cost, households and checks appear beside the map.
+For another layer the toolbar offers that layer's geometry, the shape is
+saved at once as its next feature (``B1``, ``G1``, ``SP1``, ``P1``...) and its
+attribute form appears beside the map (`app.views.layer_panel`).
 """
 
 from __future__ import annotations
@@ -10,11 +14,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import edits, mapwidget, state
+from app import edits, layer_edits, mapwidget, state, workspace
 from app.context import Context, context, plain, show_flash, site_title, watch_sites
 from app.maps import base_map
 from app.timing import mark
 from app.views.edit_panel import edit_panel
+from app.views.layer_panel import layer_panel, layer_summary
 from app.views.site_panel import View, site_panel
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t
@@ -60,15 +65,31 @@ def map_and_panel() -> Context:
     show_flash()
     left, right = st.columns([2.1, 1], gap="medium")
     with left:
-        bar = st.columns([5, 1], vertical_alignment="bottom")
-        bar[0].segmented_control(
-            t("map.next_type", lang),
-            site_types,
-            key=state.bind(state.DRAW_TYPE, state.variant(lang), site_types[0]),
-            format_func=view.type_name,
-            required=True,
-            help=t("map.next_type_help", lang),
+        if state.DRAW_LAYER not in st.session_state:
+            st.session_state[state.DRAW_LAYER] = "sites"
+        layer = str(
+            st.segmented_control(
+                t("drawlayer.choice", lang),
+                layer_edits.LAYERS,
+                key=state.DRAW_LAYER,
+                format_func=lambda name: t(f"drawlayer.{name}", lang),
+                required=True,
+                help=t("drawlayer.choice_help", lang),
+            )
+            or "sites"
         )
+        bar = st.columns([5, 1], vertical_alignment="bottom")
+        if layer == "sites":
+            bar[0].segmented_control(
+                t("map.next_type", lang),
+                site_types,
+                key=state.bind(state.DRAW_TYPE, state.variant(lang), site_types[0]),
+                format_func=view.type_name,
+                required=True,
+                help=t("map.next_type_help", lang),
+            )
+        else:
+            bar[0].caption(layer_summary(workspace.summary(ctx.path), lang))
         bar[1].button(
             t("edit.undo", lang),
             icon=":material/undo:",
@@ -88,6 +109,7 @@ def map_and_panel() -> Context:
             settings=project.settings,
             selected=st.session_state.get(state.SELECTED),
             clear_drawn=state.clear_round(),
+            draw_tools=layer_edits.TOOLS[layer],
         )
         mark("sites layer")
         mapwidget.show(
@@ -97,11 +119,17 @@ def map_and_panel() -> Context:
             height=580,
             returned_objects=["all_drawings"],
         )
-        st.caption(t("map.help", lang))
+        if layer == "sites":
+            st.caption(t("map.help", lang))
+        else:
+            how = "help_line" if layer == "paths" else "help_polygon"
+            st.caption(t(f"drawlayer.{how}", lang, layer=t(f"drawlayer.{layer}", lang)))
         mark("map")
 
     with right:
-        if not ids:
+        if layer != "sites":
+            layer_panel(ctx.path, layer, lang)
+        elif not ids:
             st.info(t("site.none_yet", lang))
         else:
             titles = {

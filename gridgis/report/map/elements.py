@@ -26,9 +26,11 @@ from gridgis.report.i18n import t
 from gridgis.report.map.style import BACKGROUND, HATCH_ID, SVG_DEFS
 
 __all__ = [
+    "DRAW_TOOLS",
     "LABEL_ZOOM",
     "ClearDrawn",
     "DrawLocal",
+    "DrawTools",
     "Labels",
     "MapExtras",
     "RawElement",
@@ -132,7 +134,11 @@ class DrawLocal(RawMacroElement):
                     "actions": {"title": d("cancel_title"), "text": d("cancel")},
                     "finish": {"title": d("finish_title"), "text": d("finish")},
                     "undo": {"title": d("undo_title"), "text": d("undo")},
-                    "buttons": {"polygon": d("polygon"), "rectangle": d("rectangle")},
+                    "buttons": {
+                        "polygon": d("polygon"),
+                        "rectangle": d("rectangle"),
+                        "polyline": t("drawlayer.polyline", lang),
+                    },
                 },
                 "handlers": {
                     "polygon": {
@@ -142,7 +148,14 @@ class DrawLocal(RawMacroElement):
                             "end": d("poly_end"),
                         }
                     },
-                    "polyline": {"error": d("cross_error")},
+                    "polyline": {
+                        "error": d("cross_error"),
+                        "tooltip": {
+                            "start": t("drawlayer.line_start", lang),
+                            "cont": t("drawlayer.line_cont", lang),
+                            "end": t("drawlayer.line_end", lang),
+                        },
+                    },
                     "rectangle": {"tooltip": {"start": d("rect_start")}},
                     "simpleshape": {"tooltip": {"end": d("shape_end")}},
                 },
@@ -174,3 +187,25 @@ class ClearDrawn(RawMacroElement):
         super().__init__()
         self._name = "GridgisClearDrawn"
         self.nonce = int(nonce)
+
+
+DRAW_TOOLS = ("polygon", "rectangle", "polyline")
+"""The Leaflet.draw tools `DrawTools` shows or hides."""
+
+
+class DrawTools(RawMacroElement):
+    """Script that shows only the given Leaflet.draw tools (sent with a feature group).
+
+    The base map keeps one toolbar with every tool, so changing the tools of
+    the layer being drawn never remounts the map.
+    """
+
+    _template = template("draw_tools.j2")
+
+    def __init__(self, tools: tuple[str, ...]) -> None:
+        super().__init__()
+        if unknown := set(tools) - set(DRAW_TOOLS):
+            raise ValueError(f"tools must be among {DRAW_TOOLS}, got {sorted(unknown)}")
+        self._name = "GridgisDrawTools"
+        self.hidden = [k for k in DRAW_TOOLS if k not in tools]
+        self.shown = [k for k in DRAW_TOOLS if k in tools]

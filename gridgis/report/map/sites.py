@@ -20,7 +20,7 @@ from gridgis.report.i18n import t
 from gridgis.report.labels import clean_text, money, name_in, number, type_label
 from gridgis.report.map.assets import localize_assets
 from gridgis.report.map.basemaps import for_display
-from gridgis.report.map.elements import ClearDrawn, SitesLayer
+from gridgis.report.map.elements import ClearDrawn, DrawTools, SitesLayer
 from gridgis.report.map.layers import aliases, display_geoms, esc, label_rows, term
 from gridgis.report.map.style import icon_svg, site_colours, site_style
 
@@ -126,6 +126,7 @@ def sites_layer(
     settings: Settings | None = None,
     selected: str | None = None,
     clear_drawn: int | None = None,
+    draw_tools: tuple[str, ...] | None = None,
 ) -> folium.FeatureGroup:
     """The sites as one feature group, to send to a map that is already shown.
 
@@ -147,6 +148,9 @@ def sites_layer(
         When given, the group also empties Leaflet.draw's own layer, whose
         raw shapes this group now shows as stored sites; pass a new number
         to force it again.
+    draw_tools
+        When given, the group also shows only these Leaflet.draw tools
+        (of `gridgis.report.map.elements.DRAW_TOOLS`) and hides the others.
 
     Returns
     -------
@@ -162,4 +166,6 @@ def sites_layer(
         )  # fmt: skip
     if clear_drawn is not None:
         ClearDrawn(clear_drawn).add_to(group)
+    if draw_tools is not None:
+        DrawTools(draw_tools).add_to(group)
     return localize_assets(group)

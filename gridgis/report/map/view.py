@@ -184,14 +184,15 @@ def _add_buildings(m: folium.Map, project: Project, lang: str) -> LegendRows:
     return building_rows(lang)
 
 
-def _draw_control(m: folium.Map, lang: str) -> None:
+def _draw_control(m: folium.Map, lang: str, lines: bool = False) -> None:
     DrawLocal(lang).add_to(m)
     shape = {"color": "#e65100", "weight": 3, "fillOpacity": 0.25}
+    line = {"color": "#e65100", "weight": 4}
     Draw(
         position="topleft",
         show_geometry_on_click=False,
         draw_options={
-            "polyline": False,
+            "polyline": {"showLength": False, "shapeOptions": line} if lines else False,
             "circle": False,
             "marker": False,
             "circlemarker": False,
@@ -209,6 +210,7 @@ def project_map(
     basemap: str = "none",
     sites: bool = True,
     draw: bool = False,
+    draw_lines: bool = False,
     tianditu_key: str | None = None,
     asset_url: str | None = None,
     vendor: str | os.PathLike[str] | None = None,
@@ -231,6 +233,9 @@ def project_map(
         sites separately (`sites_layer`), so drawing never rebuilds this map.
     draw
         Add the Leaflet.draw toolbar (polygon and rectangle only).
+    draw_lines
+        With `draw`, offer the polyline tool too (the app's paths); which tools
+        show is then chosen per layer by `sites_layer`'s ``draw_tools``.
     tianditu_key
         A Tianditu browser key (letters and digits).
     asset_url
@@ -315,7 +320,7 @@ def project_map(
     elif not sites:
         legend += site_rows(project.settings.site_types, lang, project.settings)
     if draw:
-        _draw_control(m, lang)
+        _draw_control(m, lang, lines=draw_lines)
 
     folium.LayerControl(collapsed=False).add_to(m)
     MapExtras(legend_html(legend, lang)).add_to(m)
