@@ -18,7 +18,7 @@ pytestmark = needs_chromium
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    workspace = tmp_path_factory.mktemp("workspace")
+    workspace = tmp_path_factory.mktemp("workspace") / "ws"  # the app creates it: a sample
     log_path = tmp_path_factory.mktemp("app") / "streamlit.log"
     with running_app(workspace, log_path) as url:
         yield url, workspace

@@ -162,3 +162,17 @@ def test_a_temp_file_of_a_live_writer_is_not_removed_by_an_open(tmp_path):
         assert live.exists()
     open_project(folder)
     assert not live.exists()
+
+
+def test_a_blank_number_keeps_its_column_numeric(work):
+    """A building drawn with no households yet (None) can be given them later."""
+    store = LayerStore(work, "buildings")
+    before = int(open_project(work).layers["buildings"]["households"].sum())
+    poly = box(104.0655, 30.6555, 104.0657, 30.6557)
+    fid = store.add(poly, name="new", households=None, units="", floors=None)["building_id"]
+    stored = store.update(fid, expected_rev=1, households=56, units=2, floors=7)
+    assert (stored["households"], stored["units"], stored["floors"]) == (56, 2, 7)
+    reopened = open_project(work).layers["buildings"].set_index("building_id")
+    assert reopened.loc[fid, "households"] == 56
+    assert reopened["households"].dtype.kind in "if"  # numbers, not text
+    assert int(reopened["households"].sum()) == before + 56

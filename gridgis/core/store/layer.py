@@ -194,6 +194,14 @@ class LayerStore:
             )
         return self._normalised(frame)
 
+    def _typed(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """`fields` with a blank number field (None, "") as NaN, so its column stays numeric."""
+        numeric = {f.name for f in SCHEMAS[self.layer].fields if f.kind in ("int", "float")}
+        return {
+            k: (np.nan if k in numeric and (v is None or (isinstance(v, str) and not v.strip())) else v)
+            for k, v in fields.items()
+        }
+
     def _normalised(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """Every column of `columns` present, ``rev`` an int (1 if absent), a fresh index."""
         for column in self.columns:
@@ -306,7 +314,7 @@ class LayerStore:
             new_id = fid or self._next_id(frame)
             if new_id in set(frame[self.key]):
                 raise ConflictError(f"{self.key}={new_id!r} is already taken; reload the layer")
-            row = {self.key: new_id, **fields, "rev": 1}
+            row = {self.key: new_id, **self._typed(fields), "rev": 1}
             new = gpd.GeoDataFrame([row], geometry=[geom], crs=WGS84)
             self._check(new)
             out = pd.concat([frame, new], ignore_index=True)
@@ -335,7 +343,7 @@ class LayerStore:
             rev = int(frame.at[pos, "rev"])
             if rev != expected_rev:
                 raise self._changed_elsewhere(fid, rev, expected_rev, "edited")
-            for key, value in changes.items():
+            for key, value in self._typed(changes).items():
                 if key not in frame:
                     frame[key] = None
                 value = as_geometry(value) if key == "geometry" else value
@@ -372,7 +380,7 @@ class LayerStore:
                 frame[key] = None
             for fid, change in changes.items():
                 pos = where[fid]
-                for key, value in change.items():
+                for key, value in self._typed(change).items():
                     frame.at[pos, key] = as_geometry(value) if key == "geometry" else value
                 frame.at[pos, "rev"] = int(frame.at[pos, "rev"]) + 1
             positions = [where[fid] for fid in changes]
