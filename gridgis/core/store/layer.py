@@ -198,7 +198,11 @@ class LayerStore:
         """`fields` with a blank number field (None, "") as NaN, so its column stays numeric."""
         numeric = {f.name for f in SCHEMAS[self.layer].fields if f.kind in ("int", "float")}
         return {
-            k: (np.nan if k in numeric and (v is None or (isinstance(v, str) and not v.strip())) else v)
+            k: (
+                np.nan
+                if k in numeric and (v is None or (isinstance(v, str) and not v.strip()))
+                else v
+            )
             for k, v in fields.items()
         }
 
