@@ -76,3 +76,11 @@ def tiny_layers() -> dict[str, gpd.GeoDataFrame]:
             [box(60, 40, 70, 46)],
         ),
     }
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    """A fresh app workspace, created by the app on start (so it holds a copy of the sample)."""
+    ws = tmp_path / "workspace"
+    monkeypatch.setenv("GRIDGIS_WORKSPACE", str(ws))
+    return ws

@@ -17,20 +17,17 @@ from app.workspace import load_project, open_sample, sites_at
 from gridgis.core.crs import convert_geometries
 from gridgis.core.store import SiteStore
 
-from .conftest import DATA, REPO
+from .apptest import APP
+from .apptest import ok as _ok
+from .conftest import DATA
 
-APP = str(REPO / "app.py")
 # a 10 x 8 m box in the sample compound's north-east golden corner area, in degrees
 SHED = box(104.07020, 30.66950, 104.07030, 30.66957)
 # across building B2 (fails "no building overlap")
 ON_B2 = box(104.07010, 30.66975, 104.07030, 30.66985)
 
 
-@pytest.fixture(autouse=True)
-def workspace(tmp_path, monkeypatch):
-    ws = tmp_path / "workspace"
-    monkeypatch.setenv("GRIDGIS_WORKSPACE", str(ws))
-    return ws
+pytestmark = pytest.mark.usefixtures("workspace")  # tests/conftest.py
 
 
 def _app(lang: str | None = None, project: str | None = None) -> AppTest:
@@ -39,11 +36,6 @@ def _app(lang: str | None = None, project: str | None = None) -> AppTest:
         at.query_params["lang"] = lang
     if project:
         at.query_params["project"] = project
-    return at
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
     return at
 
 

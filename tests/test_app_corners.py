@@ -10,22 +10,14 @@ from streamlit.testing.v1 import AppTest
 from app import state
 from gridgis.core.store import SiteStore
 
-from .conftest import DATA, REPO
+from .apptest import APP
+from .apptest import ok as _ok
+from .conftest import DATA
 
-APP = str(REPO / "app.py")
 PAGE = "app/pages/corners.py"
 
 
-@pytest.fixture(autouse=True)
-def workspace(tmp_path, monkeypatch):
-    ws = tmp_path / "workspace"
-    monkeypatch.setenv("GRIDGIS_WORKSPACE", str(ws))
-    return ws
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+pytestmark = pytest.mark.usefixtures("workspace")  # tests/conftest.py
 
 
 def _page(lang: str = "en") -> AppTest:

@@ -17,20 +17,17 @@ from app.workspace import load_project
 from gridgis.core.store import LayerStore, SiteStore
 from gridgis.report.map.elements import DrawTools
 
-from .conftest import DATA, REPO
+from .apptest import APP
+from .apptest import ok as _ok
+from .conftest import DATA
 
-APP = str(REPO / "app.py")
 HOUSE = box(104.07000, 30.66960, 104.07012, 30.66968)  # inside the compound, ~12 x 9 m
 CORNER = box(104.07020, 30.66950, 104.07030, 30.66957)
 LANE = LineString([(104.07000, 30.66950), (104.07030, 30.66950)])
 GRID = box(104.06990, 30.66940, 104.07040, 30.66990)
 
 
-@pytest.fixture(autouse=True)
-def workspace(tmp_path, monkeypatch):
-    ws = tmp_path / "workspace"
-    monkeypatch.setenv("GRIDGIS_WORKSPACE", str(ws))
-    return ws
+pytestmark = pytest.mark.usefixtures("workspace")  # tests/conftest.py
 
 
 @pytest.fixture
@@ -52,11 +49,6 @@ def _app(lang: str | None = None, project: str | None = None) -> AppTest:
         at.query_params["lang"] = lang
     if project:
         at.query_params["project"] = project
-    return at
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
     return at
 
 

@@ -12,24 +12,15 @@ from gridgis.core.project import open_project
 from gridgis.core.store import LayerStore
 from gridgis.errors import ConflictError, ValidationError
 
-from .conftest import REPO
+from .apptest import APP
+from .apptest import ok as _ok
 
-APP = str(REPO / "app.py")
 PAGE = "app/pages/ledger.py"
 # 3栋 and 1号楼 are buildings B3 and B1; 9号楼 is none; B2 and B4 are not in the ledger
 LEDGER = "楼栋号,户数,单元数\n3栋,90,3\n1号楼,80,\n9号楼,10,\n".encode()
 
 
-@pytest.fixture(autouse=True)
-def workspace(tmp_path, monkeypatch):
-    ws = tmp_path / "workspace"
-    monkeypatch.setenv("GRIDGIS_WORKSPACE", str(ws))
-    return ws
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+pytestmark = pytest.mark.usefixtures("workspace")  # tests/conftest.py
 
 
 def _page(lang: str = "zh") -> AppTest:

@@ -9,9 +9,8 @@ from app import state
 from app.views import new_project as form
 from gridgis.core.project import open_project
 
-from .conftest import REPO
-
-APP = str(REPO / "app.py")
+from .apptest import APP
+from .apptest import ok as _ok
 
 
 @pytest.fixture
@@ -20,11 +19,6 @@ def workspace(tmp_path, monkeypatch):
     ws.mkdir()  # there, and empty: the app opens on the form, not on a sample
     monkeypatch.setenv("GRIDGIS_WORKSPACE", str(ws))
     return ws
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def _app(lang: str) -> AppTest:

@@ -28,22 +28,14 @@ from app.views.site_panel import site_figures
 from app.workspace import open_sample, sites_at
 from gridgis.report.i18n import t
 
+from .apptest import APP
+from .apptest import ok as _ok
 from .conftest import REPO
 
-APP = str(REPO / "app.py")
 SAMPLES = ["dongsi180", "shaxi_f.gpkg"]
 
 
-@pytest.fixture(autouse=True)
-def workspace(tmp_path, monkeypatch):
-    ws = tmp_path / "workspace"
-    monkeypatch.setenv("GRIDGIS_WORKSPACE", str(ws))
-    return ws
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+pytestmark = pytest.mark.usefixtures("workspace")  # tests/conftest.py
 
 
 def _map_page(project: str) -> AppTest:

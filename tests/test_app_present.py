@@ -14,23 +14,14 @@ from app.views import present
 from gridgis.core.settings import default_settings
 from gridgis.core.store import SiteStore
 
-from .conftest import REPO
+from .apptest import APP
+from .apptest import ok as _ok
 
-APP = str(REPO / "app.py")
 # a 10 x 8 m box in the sample compound's north-east golden corner area, in degrees
 SHED = box(104.07020, 30.66950, 104.07030, 30.66957)
 
 
-@pytest.fixture(autouse=True)
-def workspace(tmp_path, monkeypatch):
-    ws = tmp_path / "workspace"
-    monkeypatch.setenv("GRIDGIS_WORKSPACE", str(ws))
-    return ws
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+pytestmark = pytest.mark.usefixtures("workspace")  # tests/conftest.py
 
 
 def _page(page: str, lang: str, workspace=None, add_shed: bool = False) -> AppTest:

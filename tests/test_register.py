@@ -17,9 +17,8 @@ from gridgis.errors import ConflictError
 from gridgis.meeting.register import check_register, read_register
 from gridgis.meeting.tally import tally
 
+from .apptest import APP
 from .conftest import DATA, REPO
-
-APP = str(REPO / "app.py")
 
 
 def _rows(frame: pd.DataFrame) -> list[tuple[str, ...]]:
@@ -33,13 +32,6 @@ def _cli_tally(path) -> dict:
         capture_output=True, text=True, timeout=120, check=True, cwd=REPO,
     )  # fmt: skip
     return json.loads(out.stdout)
-
-
-@pytest.fixture
-def workspace(tmp_path, monkeypatch):
-    ws = tmp_path / "workspace"
-    monkeypatch.setenv("GRIDGIS_WORKSPACE", str(ws))
-    return ws
 
 
 @pytest.mark.parametrize("form", ["folder", "gpkg"])
