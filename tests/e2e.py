@@ -11,6 +11,8 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -21,6 +23,7 @@ ARTIFACTS = Path(__file__).parent / "_artifacts"
 LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update"]  # fmt: skip
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'  # the map page's map
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"
@@ -67,3 +70,24 @@ def running_app(workspace: Path, log_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def keep_offline(context: Any, served: list[str] | None = None) -> list[str]:
+    """Abort every request of a Playwright `context` that leaves localhost.
+
+    Returns the list the aborted URLs are appended to; `served` (if given)
+    collects the URLs that went to localhost.
+    """
+    aborted: list[str] = []
+
+    def route(r: Any) -> None:
+        if urlparse(r.request.url).hostname in LOCAL_HOSTS:
+            if served is not None:
+                served.append(r.request.url)
+            r.continue_()
+        else:
+            aborted.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    return aborted

@@ -11,16 +11,22 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from urllib.parse import urlparse
 
 import geopandas as gpd
 import pytest
 import shapely
 
 from .conftest import DATA
-from .e2e import ARGS, ARTIFACTS, CHROMIUM, IDLE, LOCAL_HOSTS, needs_chromium, running_app
-
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+from .e2e import (
+    ARGS,
+    ARTIFACTS,
+    CHROMIUM,
+    IDLE,
+    MAP_IFRAME,
+    keep_offline,
+    needs_chromium,
+    running_app,
+)
 
 pytestmark = needs_chromium
 
@@ -48,16 +54,7 @@ def test_planner_walkthrough_offline(app_url, tmp_path):
     expect = sync_api.expect
     expect.set_options(timeout=20_000)  # a rerun on a busy 2-core CI machine
     ARTIFACTS.mkdir(exist_ok=True)
-    aborted: list[str] = []
     served: list[str] = []
-
-    def route(r):
-        if urlparse(r.request.url).hostname in LOCAL_HOSTS:
-            served.append(r.request.url)
-            r.continue_()
-        else:
-            aborted.append(r.request.url)
-            r.abort()
 
     def no_exception(page):
         assert page.locator('[data-testid="stException"]').count() == 0
@@ -67,7 +64,7 @@ def test_planner_walkthrough_offline(app_url, tmp_path):
         try:
             context = browser.new_context(viewport={"width": 1440, "height": 960},
                                           accept_downloads=True)  # fmt: skip
-            context.route("**/*", route)
+            aborted = keep_offline(context, served)
             page = context.new_page()
             page.set_default_timeout(30_000)
 

@@ -11,7 +11,6 @@ import sys
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse
 
 import pytest
 import shapely
@@ -20,7 +19,7 @@ from gridgis.core.project import Project
 from gridgis.report.map.view import LARGE_LAYER, project_map
 
 from .conftest import REPO, _frame
-from .e2e import ARGS, CHROMIUM, LOCAL_HOSTS, needs_chromium
+from .e2e import ARGS, CHROMIUM, keep_offline, needs_chromium
 
 pytestmark = needs_chromium
 
@@ -64,21 +63,13 @@ def served(tmp_path, big):
 def test_large_map_draws_every_building_with_tooltips(served, big):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     expect = sync_api.expect
-    aborted: list[str] = []
     errors: list[str] = []
-
-    def route(r):
-        if urlparse(r.request.url).hostname in LOCAL_HOSTS:
-            r.continue_()
-        else:
-            aborted.append(r.request.url)
-            r.abort()
 
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             context = browser.new_context(viewport={"width": 1200, "height": 800})
-            context.route("**/*", route)
+            aborted = keep_offline(context)
             page = context.new_page()
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(served)

@@ -4,14 +4,19 @@ map is not remounted when the layer changes."""
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 import geopandas as gpd
 import pytest
 
-from .e2e import ARGS, ARTIFACTS, CHROMIUM, IDLE, LOCAL_HOSTS, needs_chromium, running_app
-
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+from .e2e import (
+    ARGS,
+    ARTIFACTS,
+    CHROMIUM,
+    IDLE,
+    MAP_IFRAME,
+    keep_offline,
+    needs_chromium,
+    running_app,
+)
 
 pytestmark = needs_chromium
 
@@ -29,20 +34,11 @@ def test_draw_a_path_and_a_building_offline(app):
     expect = sync_api.expect
     expect.set_options(timeout=20_000)
     url, workspace = app
-    aborted: list[str] = []
-
-    def route(r):
-        if urlparse(r.request.url).hostname in LOCAL_HOSTS:
-            r.continue_()
-        else:
-            aborted.append(r.request.url)
-            r.abort()
-
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             context = browser.new_context(viewport={"width": 1440, "height": 960})
-            context.route("**/*", route)
+            aborted = keep_offline(context)
             page = context.new_page()
             page.set_default_timeout(30_000)
             page.goto(f"{url}/?lang=en")

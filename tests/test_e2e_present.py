@@ -8,7 +8,6 @@ A screenshot goes to ``tests/_artifacts/present_zh.png``.
 from __future__ import annotations
 
 import shutil
-from urllib.parse import urlparse
 
 import pytest
 from shapely import box
@@ -16,7 +15,15 @@ from shapely import box
 from gridgis.core.store import SiteStore
 
 from .conftest import DATA
-from .e2e import ARGS, ARTIFACTS, CHROMIUM, IDLE, LOCAL_HOSTS, needs_chromium, running_app
+from .e2e import (
+    ARGS,
+    ARTIFACTS,
+    CHROMIUM,
+    IDLE,
+    keep_offline,
+    needs_chromium,
+    running_app,
+)
 
 SHED = box(104.07020, 30.66950, 104.07030, 30.66957)  # south of the compound, degrees
 
@@ -38,22 +45,13 @@ def test_presentation_steps_to_proposal_b_offline(app_url):
     expect = sync_api.expect
     expect.set_options(timeout=30_000)
     ARTIFACTS.mkdir(exist_ok=True)
-    aborted: list[str] = []
     served: list[str] = []
-
-    def route(r):
-        if urlparse(r.request.url).hostname in LOCAL_HOSTS:
-            served.append(r.request.url)
-            r.continue_()
-        else:
-            aborted.append(r.request.url)
-            r.abort()
 
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             context = browser.new_context(viewport={"width": 1440, "height": 1000})
-            context.route("**/*", route)
+            aborted = keep_offline(context, served)
             page = context.new_page()
             page.set_default_timeout(45_000)
             page.goto(f"{app_url}/present?lang=zh&project=dongsi180")
