@@ -53,9 +53,8 @@ TOOLS: dict[str, tuple[str, ...]] = {
 PREFIXES = {"buildings": "B", "microgrids": "G", "spaces": "SP", "paths": "P"}
 """Id prefixes of new features (``B1, B2...``); the compound is keyed by its name."""
 
-_NA = float("nan")  # an empty number (None would make the whole column text on disk)
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "buildings": {"households": _NA, "name": None, "units": _NA, "floors": _NA},
+    "buildings": {"households": None, "name": None, "units": None, "floors": None},
     "microgrids": {"name": None, "leader": None},
     "spaces": {"kind": "golden_corner"},
     "paths": {"kind": "footpath", "width_m": 2.0},
@@ -194,10 +193,8 @@ def update(path: Path, layer: str, fid: str, rev: int, field: str, widget: str, 
         raise ValueError(f"field must be one of {FIELDS.get(layer, ())}, got {field!r}")
     value = st.session_state.get(widget)
     if isinstance(value, str):
-        value = value.strip() or None
-    if field in ("units", "floors", "households", "width_m") and value is None:
-        value = _NA  # (None would make the whole column text on disk)
-    elif isinstance(value, float) and field in ("units", "floors", "households"):
+        value = value.strip() or None  # a blank number: the store keeps its column numeric
+    if isinstance(value, float) and field in ("units", "floors", "households"):
         value = int(value) if value.is_integer() else value
     if layer == "compound" and field == "name" and value is None:
         value = fid  # the compound is keyed by its name: it cannot be empty
