@@ -31,12 +31,10 @@ __all__ = [
     "DEFAULTS",
     "FIELDS",
     "LAYERS",
-    "PREFIXES",
     "TOOLS",
     "delete",
     "ingest",
     "layer_store",
-    "prefix",
     "problem_text",
     "update",
 ]
@@ -49,9 +47,6 @@ TOOLS: dict[str, tuple[str, ...]] = {
     "paths": ("polyline",),
 }
 """The Leaflet.draw tools offered while drawing into each layer."""
-
-PREFIXES = {"buildings": "B", "microgrids": "G", "spaces": "SP", "paths": "P"}
-"""Id prefixes of new features (``B1, B2...``); the compound is keyed by its name."""
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "buildings": {"households": None, "name": None, "units": None, "floors": None},
@@ -72,18 +67,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
 """The attributes the form edits, per layer."""
 
 _LINES = ("LineString", "MultiLineString")
-
-
-def prefix(store: LayerStore, layer: str) -> str:
-    """The id prefix of `layer`'s new features: the project's naming convention, else `PREFIXES`.
-
-    (The convention is ``settings.naming.building_prefix`` / ``grid_prefix``,
-    set when a project is made from nothing; older settings have none.)
-    """
-    naming = getattr(store.settings, "naming", None)
-    field = {"buildings": "building_prefix", "microgrids": "grid_prefix"}.get(layer)
-    chosen = getattr(naming, field, None) if field and naming is not None else None
-    return chosen if isinstance(chosen, str) and chosen else PREFIXES[layer]
 
 
 def layer_store(path: Path, layer: str) -> LayerStore:
@@ -178,7 +161,7 @@ def _store_drawing(
             return after
         row = store.add(geom, fid=path.stem, **DEFAULTS[layer])
     else:
-        fid = store.new_id(prefix(store, layer))
+        fid = store.new_id()
         named = {"name": fid} if layer == "microgrids" else {}  # a micro-grid needs a name
         row = store.add(geom, fid=fid, **(DEFAULTS[layer] | named))
     state.push_undo("add", _fid(store, row), None, row, layer=layer)

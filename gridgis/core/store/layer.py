@@ -50,7 +50,7 @@ __all__ = ["LayerStore", "as_geometry", "plain_value"]
 
 _NOUNS = {"sites": "site", "buildings": "building", "spaces": "space", "paths": "path",
           "microgrids": "micro-grid", "compound": "compound"}  # fmt: skip
-_PREFIXES = {"sites": "S", "buildings": "B", "spaces": "K", "paths": "P", "microgrids": "G"}
+_PREFIXES = {"sites": "S", "buildings": "B", "spaces": "SP", "paths": "P", "microgrids": "G"}
 
 # The layer last read from each file, with the file's (inode, mtime, size) then:
 # a save replaces the file (new inode), so an unchanged stamp means an unchanged layer.
@@ -280,12 +280,19 @@ class LayerStore:
         pos = self._locate(frame, fid)
         return None if pos is None else self._row(frame, pos)
 
+    def default_prefix(self) -> str:
+        """The layer's id prefix: the project's naming convention for buildings and
+        micro-grids (``settings.naming``), else ``S``, ``SP``, ``P``, ``F``."""
+        naming = self.settings.naming
+        chosen = {"buildings": naming.building_prefix, "microgrids": naming.grid_prefix}
+        return chosen.get(self.layer) or _PREFIXES.get(self.layer, "F")
+
     def new_id(self, prefix: str | None = None) -> str:
-        """`prefix` (default: the layer's, e.g. ``S``) + the next number not used on disk."""
+        """`prefix` (default: `default_prefix`) + the next number not used on disk."""
         return self._next_id(self.load(), prefix)
 
     def _next_id(self, frame: gpd.GeoDataFrame, prefix: str | None = None) -> str:
-        prefix = _PREFIXES.get(self.layer, "F") if prefix is None else prefix
+        prefix = self.default_prefix() if prefix is None else prefix
         pattern = re.compile(rf"{re.escape(prefix)}(\d+)")
         numbers = [int(m.group(1)) for s in frame[self.key] if (m := pattern.fullmatch(s))]
         taken = set(frame[self.key])
