@@ -164,20 +164,14 @@ def open_sample(sample: str, *, fresh: bool = False) -> str:
     return target.name
 
 
-def create_project(
-    name: str,
-    *,
-    lon: float = 104.066,
-    lat: float = 30.657,
-    grid_prefix: str = "G",
-    building_prefix: str = "B",
-) -> str:
-    """Make the empty project ``<workspace>/<name>`` (`gridgis.core.project.new_project`).
+def create_project(name: str, **place_and_naming: Any) -> str:
+    """Make the empty project ``<workspace>/<name>``.
 
+    `place_and_naming` (``lon``, ``lat``, ``grid_prefix``, ``building_prefix``)
+    go to `gridgis.core.project.new_project`, which holds their defaults.
     Returns its name; raises GridGISError (a bad name or place, or the name is taken).
     """
-    new_project(workspace() / name, name=name, lon=lon, lat=lat, grid_prefix=grid_prefix,
-                building_prefix=building_prefix)  # fmt: skip
+    new_project(workspace() / name, name=name, **place_and_naming)
     forget_files()
     return name
 

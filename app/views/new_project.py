@@ -17,6 +17,7 @@ import streamlit as st
 from app import state, workspace
 from app.context import plain
 from app.sidebar import forget_view
+from gridgis.core.settings import default_settings
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t
 
@@ -45,7 +46,8 @@ _GO_MAP = "new_project_go_map"  # a project was just made: show it on the map
 _ERROR = "new_project_error"  # why the last try made nothing
 
 MAP_PAGE = "app/pages/map.py"
-CHENGDU = (104.066, 30.657)
+_PLACE = default_settings().place
+CHENGDU = (_PLACE.lon, _PLACE.lat)  # the shipped default place
 
 
 def _show() -> None:
