@@ -17,7 +17,7 @@ import shapely
 import streamlit as st
 from shapely.geometry import shape
 
-from app import engine, layer_edits, state, workspace
+from app import engine, layer_edits, map_events, state, workspace
 from app.timing import mark
 from gridgis.core.store import EDITABLE
 from gridgis.errors import ConflictError, GridGISError, ValidationError
@@ -58,9 +58,10 @@ def ingest_pending() -> list[str]:
         settings = workspace.load_project(path).settings
     except GridGISError:
         return []  # the page shows why the project cannot be opened
+    basemap = st.session_state.get(state.BASEMAP, "none")
+    map_events.apply_events(path, basemap=basemap, lang=state.lang())  # picks and edits
     layer = state.draw_layer()
     if layer != "sites":  # a building, a path...: the layer's own store
-        basemap = st.session_state.get(state.BASEMAP, "none")
         layer_edits.ingest(path, layer, basemap=basemap, lang=state.lang())
         mark("stored")
         return []

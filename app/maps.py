@@ -1,4 +1,4 @@
-"""Rendered maps, cached per server process: the map page's base map.
+"""Rendered maps: the map page's base map (cached per server process) and its edit overlay.
 
 The base map (the compound's layers and the drawing toolbar, no sites) is
 rendered once per project stamp, language and basemap, and sent to the
@@ -8,12 +8,17 @@ browser once; the sites travel separately (`gridgis.report.map.view.sites_layer`
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
-from app import mapwidget, workspace
+from app import layer_edits, mapwidget, state, workspace
 from app.context import Context
+from gridgis.report.i18n import t
+from gridgis.report.map.basemaps import for_display
+from gridgis.report.map.editing import EditLayer
+from gridgis.report.map.layers import esc, feature_names
 from gridgis.report.map.view import project_map
 
-__all__ = ["base_map"]
+__all__ = ["base_map", "edit_overlay"]
 
 
 @functools.lru_cache(maxsize=16)
@@ -22,7 +27,8 @@ def _base(
 ) -> mapwidget.PreparedMap:
     project = workspace.load_project(path, stamp)
     m = project_map(project, lang=lang, basemap=basemap, sites=False, draw=True, draw_lines=True,
-                    tianditu_key=key, asset_url=mapwidget.asset_url())  # fmt: skip
+                    view_key=f"{path}|{basemap}", tianditu_key=key,
+                    asset_url=mapwidget.asset_url())  # fmt: skip
     # jQuery only serves folium's popups and objects_to_stay_in_front, which the app's
     # map never uses: one script fewer to load before the map appears
     m.default_js = [(name, url) for name, url in m.default_js if name != "jquery"]
@@ -35,3 +41,18 @@ def base_map(
     """The rendered base map (no sites; drawing toolbar), cached. Raises GridGISError."""
     key = (tianditu_key or "").strip() if basemap.startswith("tianditu") else None
     return _base(str(ctx.path), workspace.stamp(ctx.path), lang, basemap, key)
+
+
+def edit_overlay(path: Path, layer: str, lang: str, basemap: str) -> EditLayer:
+    """The features of `layer` (not the sites), pickable and editable on the map page."""
+    store = layer_edits.layer_store(path, layer)
+    frame = for_display(store.load(), basemap)
+    names = feature_names(frame, lang, escape=False)
+    hint = t("mapedit.tooltip_hint", lang)
+    tips = [
+        f"<b>{esc(fid)}</b>{'' if name == '—' else ' · ' + esc(name)}<br><i>{esc(hint)}</i>"
+        for fid, name in zip(frame[store.key], names, strict=True)
+    ]
+    selected = state.layer_selection().get(layer)
+    return EditLayer(frame, layer=layer, key=store.key, tooltips=tips, selected=selected,
+                     mode=state.edit_mode())  # fmt: skip

@@ -38,6 +38,7 @@ LAYER_PICK = "layer_pick"  # + ":" + layer (bound): the layer form's feature pic
 LAYER_DELETE = "layer_delete"  # + ":layer:id:rev": the layer form's delete button
 SELECTED = "selected_site"  # site_id shown beside the map
 REDRAW = "redraw_site"  # site_id whose outline the next drawing replaces, or None
+EDIT_MODE = "edit_mode"  # "vertices" | "move": what dragging the picked feature on the map does
 COMPARE = "compare_sites"  # site_ids compared side by side on the sites page
 
 # --- drawing and editing --------------------------------------------------------------
@@ -178,8 +179,16 @@ def push_undo(
 
 
 def drawing_hash(feature: dict[str, Any]) -> str:
-    """A stable hash of a drawn shape's geometry (drawings come without ids)."""
+    """A stable hash of a drawn shape's geometry (drawings come without ids).
+
+    A pick or an edit on the map (``properties.gridgis``: `app.map_events`)
+    hashes with its event, which holds a counter: the same feature picked
+    twice is two events.
+    """
     geometry = feature.get("geometry", feature)
+    props = feature.get("properties")
+    if isinstance(props, dict) and "gridgis" in props:
+        geometry = {"geometry": geometry, "gridgis": props["gridgis"]}
     text = json.dumps(geometry, sort_keys=True, separators=(",", ":"))
     return hashlib.sha1(text.encode()).hexdigest()
 
@@ -188,6 +197,12 @@ def draw_layer() -> str:
     """The layer the next drawn shape goes into (default ``sites``)."""
     value = st.session_state.get(DRAW_LAYER)
     return value if isinstance(value, str) and value else "sites"
+
+
+def edit_mode() -> str:
+    """What dragging the picked feature does: ``"vertices"`` (default) or ``"move"``."""
+    value = st.session_state.get(EDIT_MODE)
+    return value if value in ("vertices", "move") else "vertices"
 
 
 def layer_selection() -> dict[str, str]:

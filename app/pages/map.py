@@ -16,13 +16,14 @@ import streamlit as st
 
 from app import edits, layer_edits, mapwidget, state, workspace
 from app.context import Context, context, plain, show_flash, site_title, watch_sites
-from app.maps import base_map
+from app.maps import base_map, edit_overlay
 from app.timing import mark
 from app.views.edit_panel import edit_panel
 from app.views.layer_panel import layer_panel, layer_summary
 from app.views.site_panel import View, site_panel
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t
+from gridgis.report.map.editing import EDIT_MODES
 from gridgis.report.map.view import sites_layer
 
 
@@ -78,7 +79,7 @@ def map_and_panel() -> Context:
             )
             or "sites"
         )
-        bar = st.columns([5, 1], vertical_alignment="bottom")
+        bar = st.columns([4, 1.6, 1], vertical_alignment="bottom")
         if layer == "sites":
             bar[0].segmented_control(
                 t("map.next_type", lang),
@@ -90,7 +91,16 @@ def map_and_panel() -> Context:
             )
         else:
             bar[0].caption(layer_summary(workspace.summary(ctx.path), lang))
-        bar[1].button(
+        bar[1].segmented_control(
+            t("mapedit.mode", lang),
+            EDIT_MODES,
+            key=state.EDIT_MODE,
+            default="vertices",
+            format_func=lambda mode: t(f"mapedit.mode_{mode}", lang),
+            required=True,
+            help=t("mapedit.mode_help", lang),
+        )
+        bar[2].button(
             t("edit.undo", lang),
             icon=":material/undo:",
             on_click=edits.undo,
@@ -110,7 +120,10 @@ def map_and_panel() -> Context:
             selected=st.session_state.get(state.SELECTED),
             clear_drawn=state.clear_round(),
             draw_tools=layer_edits.TOOLS[layer],
+            edit=state.edit_mode() if layer == "sites" else None,
         )
+        if layer != "sites":
+            edit_overlay(ctx.path, layer, lang, basemap).add_to(group)
         mark("sites layer")
         mapwidget.show(
             prepared,
@@ -120,10 +133,11 @@ def map_and_panel() -> Context:
             returned_objects=["all_drawings"],
         )
         if layer == "sites":
-            st.caption(t("map.help", lang))
+            st.caption(t("map.help", lang) + " " + t("mapedit.help", lang))
         else:
             how = "help_line" if layer == "paths" else "help_polygon"
-            st.caption(t(f"drawlayer.{how}", lang, layer=t(f"drawlayer.{layer}", lang)))
+            help_text = t(f"drawlayer.{how}", lang, layer=t(f"drawlayer.{layer}", lang))
+            st.caption(help_text + " " + t("mapedit.help", lang))
         mark("map")
 
     with right:

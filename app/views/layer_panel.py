@@ -47,11 +47,20 @@ def _pick(layer: str, ids: list[str], titles: dict[str, str], lang: str) -> str:
     selection = state.layer_selection()
     key = state.widget_key(f"{state.LAYER_PICK}:{layer}", state.variant(lang, titles.values()))
     wanted = selection.get(layer)
-    if st.session_state.get(key) not in ids:
-        st.session_state[key] = wanted if wanted in ids else ids[-1]
+    # the list follows a pick made elsewhere (a click on the map, the table); a pick made in
+    # the list itself reaches `selection` first, through its callback
+    if wanted in ids and st.session_state.get(key) != wanted:
+        st.session_state[key] = wanted
+    elif st.session_state.get(key) not in ids:
+        st.session_state[key] = ids[-1]
     name = t(f"drawlayer.{layer}", lang)
-    chosen = str(st.selectbox(t("drawlayer.pick", lang, layer=name, n=len(ids)), ids, key=key,
-                              format_func=lambda s: titles.get(s, s)))  # fmt: skip
+
+    def picked() -> None:
+        selection[layer] = st.session_state[key]
+
+    label = t("drawlayer.pick", lang, layer=name, n=len(ids))
+    chosen = str(st.selectbox(label, ids, key=key, format_func=lambda s: titles.get(s, s),
+                              on_change=picked))  # fmt: skip
     selection[layer] = chosen
     return chosen
 

@@ -49,6 +49,7 @@ __all__ = [
 
 _JSDELIVR = "https://cdn.jsdelivr.net/npm"
 _CDNJS = "https://cdnjs.cloudflare.com/ajax/libs"
+_GEOMAN = f"{_JSDELIVR}/@geoman-io/leaflet-geoman-free@2.20.2/dist"
 
 #: CDN URL -> path under `vendor_dir`, or None for assets we drop on purpose.
 LOCAL_ASSETS: dict[str, str | None] = {
@@ -71,6 +72,9 @@ LOCAL_ASSETS: dict[str, str | None] = {
     # folium.plugins.Draw (drawing sites on the map).
     f"{_CDNJS}/leaflet.draw/1.0.2/leaflet.draw.js": "leaflet-draw/dist/leaflet.draw.js",
     f"{_CDNJS}/leaflet.draw/1.0.2/leaflet.draw.css": "leaflet-draw/dist/leaflet.draw.css",
+    # gridgis.report.map.editing.EditTools: editing and snapping on the app's map.
+    f"{_GEOMAN}/leaflet-geoman.min.js": "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js",
+    f"{_GEOMAN}/leaflet-geoman.css": "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css",
 }
 _IMAGES = {
     "leaflet/dist/images": ("layers.png", "layers-2x.png", "marker-icon.png",

@@ -169,13 +169,18 @@ class SitesLayer(RawMacroElement):
     _template = template("sites.j2")
 
     def __init__(
-        self, features: list[list[Any]], styles: dict[str, Any], labels: list[list[Any]]
+        self,
+        features: list[list[Any]],
+        styles: dict[str, Any],
+        labels: list[list[Any]],
+        edit: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self._name = "GridgisSites"
-        self.features = features
+        self.features = features  # [geometry, style key, tooltip, site_id, rev]
         self.styles = styles
         self.labels = labels
+        self.edit = edit  # the options of gridgis.report.map.editing, when sites can be edited
 
 
 class ClearDrawn(RawMacroElement):

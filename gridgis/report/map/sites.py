@@ -20,6 +20,7 @@ from gridgis.report.i18n import t
 from gridgis.report.labels import clean_text, money, name_in, number, type_label
 from gridgis.report.map.assets import localize_assets
 from gridgis.report.map.basemaps import for_display
+from gridgis.report.map.editing import edit_options
 from gridgis.report.map.elements import ClearDrawn, DrawTools, SitesLayer
 from gridgis.report.map.layers import aliases, display_geoms, esc, label_rows, term
 from gridgis.report.map.style import icon_svg, site_colours, site_style
@@ -81,11 +82,14 @@ def add_sites(
     settings: Settings | None,
     selected: str | None = None,
     control: bool = True,
+    edit: str | None = None,
 ) -> None:
     """Draw `sites` (in the display datum) on `parent`: a toggleable layer of a map.
 
     With a site `selected` (the app), it is outlined in orange and only its
-    name is written on the map; the others show their id.
+    name is written on the map; the others show their id. With an `edit` mode
+    (`gridgis.report.map.editing.EDIT_MODES`) a click picks a site and the
+    selected one is editable; its outline is then sent at full precision.
     """
     rows = _site_records(sites, lang, settings)
     known = list(settings.site_types) if settings is not None else []
@@ -101,14 +105,17 @@ def add_sites(
             caption = f"{sid} {esc(short)}"
         texts.append(f"{icon_svg(r['kind'], colours.get(r['kind'], '#757575'))}{caption}")
     tips = _tooltip_html([r["tip"] for r in rows], lang)
+    geoms = sites.geometry.to_numpy() if edit else display_geoms(sites)
+    revs = [int(v) for v in sites["rev"]] if "rev" in sites else [0] * len(sites)
     layer = SitesLayer(
         features=[
-            [mapping(geom), key, tip]
-            for geom, key, tip in zip(display_geoms(sites), keys, tips, strict=True)
+            [mapping(geom), key, tip, r["id"], rev]
+            for geom, key, tip, r, rev in zip(geoms, keys, tips, rows, revs, strict=True)
             if geom is not None and not geom.is_empty
         ],
         styles={key: style(key) for key in set(keys)},
         labels=label_rows(sites, texts, "gridgis-label-site"),
+        edit=None if edit is None else edit_options(selected, edit),
     )
     if isinstance(parent, folium.Map):  # a toggleable layer of the static map
         group = folium.FeatureGroup(name=t("map.sites", lang), control=control)
@@ -127,6 +134,7 @@ def sites_layer(
     selected: str | None = None,
     clear_drawn: int | None = None,
     draw_tools: tuple[str, ...] | None = None,
+    edit: str | None = None,
 ) -> folium.FeatureGroup:
     """The sites as one feature group, to send to a map that is already shown.
 
@@ -151,6 +159,9 @@ def sites_layer(
     draw_tools
         When given, the group also shows only these Leaflet.draw tools
         (of `gridgis.report.map.elements.DRAW_TOOLS`) and hides the others.
+    edit
+        An edit mode (``"vertices"`` or ``"move"``): a click on a site picks
+        it, and the `selected` one can be edited (`gridgis.report.map.editing`).
 
     Returns
     -------
@@ -162,7 +173,7 @@ def sites_layer(
     if len(present):
         add_sites(
             group, for_display(present, basemap), lang, settings=settings, selected=selected,
-            control=False,
+            control=False, edit=edit,
         )  # fmt: skip
     if clear_drawn is not None:
         ClearDrawn(clear_drawn).add_to(group)

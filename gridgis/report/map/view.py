@@ -52,6 +52,7 @@ from gridgis.report.map.basemaps import (
     for_display,
     from_display,
 )
+from gridgis.report.map.editing import EditTools
 from gridgis.report.map.elements import DrawLocal, MapExtras
 from gridgis.report.map.layers import (
     LABEL_CLEARANCE_DEG,
@@ -184,7 +185,7 @@ def _add_buildings(m: folium.Map, project: Project, lang: str) -> LegendRows:
     return building_rows(lang)
 
 
-def _draw_control(m: folium.Map, lang: str, lines: bool = False) -> None:
+def _draw_control(m: folium.Map, lang: str, lines: bool, view_key: str) -> None:
     DrawLocal(lang).add_to(m)
     shape = {"color": "#e65100", "weight": 3, "fillOpacity": 0.25}
     line = {"color": "#e65100", "weight": 4}
@@ -201,6 +202,7 @@ def _draw_control(m: folium.Map, lang: str, lines: bool = False) -> None:
         },
         edit_options={"edit": False, "remove": False},
     ).add_to(m)
+    EditTools(view_key).add_to(m)  # editing what is drawn: gridgis.report.map.editing
 
 
 def project_map(
@@ -211,6 +213,7 @@ def project_map(
     sites: bool = True,
     draw: bool = False,
     draw_lines: bool = False,
+    view_key: str = "map",
     tianditu_key: str | None = None,
     asset_url: str | None = None,
     vendor: str | os.PathLike[str] | None = None,
@@ -320,7 +323,7 @@ def project_map(
     elif not sites:
         legend += site_rows(project.settings.site_types, lang, project.settings)
     if draw:
-        _draw_control(m, lang, lines=draw_lines)
+        _draw_control(m, lang, lines=draw_lines, view_key=view_key)
 
     folium.LayerControl(collapsed=False).add_to(m)
     MapExtras(legend_html(legend, lang)).add_to(m)
