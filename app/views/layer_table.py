@@ -185,6 +185,7 @@ def layer_table(path: Path, layer: str, lang: str) -> None:
         hide_index=True,
         width="stretch",
         num_rows="fixed",
+        placeholder="—",
         column_config=_config(data, layer, store.key, lang, per_floor),
         disabled=[c for c in data.columns if c != PICK and c not in layer_edits.FIELDS[layer]],
         on_change=_edited,
