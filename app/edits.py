@@ -17,7 +17,7 @@ import shapely
 import streamlit as st
 from shapely.geometry import shape
 
-from app import engine, layer_edits, map_events, state, workspace
+from app import engine, layer_bulk, layer_edits, map_events, state, workspace
 from app.timing import mark
 from gridgis.core.store import EDITABLE
 from gridgis.errors import ConflictError, GridGISError, ValidationError
@@ -181,6 +181,9 @@ def undo(path: Path, lang: str) -> None:
     if not stack:
         return
     entry = stack.pop()
+    if entry["op"] == layer_bulk.BULK:  # one attribute-table edit of several features
+        layer_bulk.undo(path, entry, lang)
+        return
     layer = entry.get("layer", "sites")
     fid = entry["site_id"]
     now: dict[str, Any] | None = None

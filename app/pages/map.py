@@ -20,6 +20,7 @@ from app.maps import base_map, edit_overlay
 from app.timing import mark
 from app.views.edit_panel import edit_panel
 from app.views.layer_panel import layer_panel, layer_summary
+from app.views.layer_table import layer_table
 from app.views.site_panel import View, site_panel
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t
@@ -138,6 +139,8 @@ def map_and_panel() -> Context:
             how = "help_line" if layer == "paths" else "help_polygon"
             help_text = t(f"drawlayer.{how}", lang, layer=t(f"drawlayer.{layer}", lang))
             st.caption(help_text + " " + t("mapedit.help", lang))
+            with st.expander(t("table.title", lang, layer=t(f"drawlayer.{layer}", lang))):
+                layer_table(ctx.path, layer, lang)
         mark("map")
 
     with right:
