@@ -132,8 +132,26 @@ def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[dict[
     return out
 
 
-def update(path: Path, site_id: str, rev: int, field: str, value: Any, lang: str) -> None:
-    """Save one field of one site (a widget callback)."""
+def _same(a: Any, b: Any) -> bool:
+    """Equal as a form shows them: blank text, None and NaN are all 'nothing'."""
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, str):
+            return v.strip() or None
+        return None if isinstance(v, float) and v != v else v
+
+    return bool(plain(a) == plain(b))
+
+
+def update(
+    path: Path, site_id: str, rev: int, field: str, value: Any, lang: str, shown: Any = None
+) -> None:
+    """Save one field of one site (a widget callback).
+
+    As `app.layer_edits.update`: the value already stored is no change, and a
+    site changed elsewhere but not in this field (`shown` is still stored)
+    takes the change on top; a change of the same field is a conflict.
+    """
     if field not in EDITABLE:
         raise ValueError(f"field must be one of {EDITABLE}, got {field!r}")
     store = workspace.store_for(path)
@@ -141,6 +159,10 @@ def update(path: Path, site_id: str, rev: int, field: str, value: Any, lang: str
     try:
         if before is None:
             raise ConflictError(f"site {site_id!r} was deleted by another session")
+        if _same(value, before.get(field)):
+            return
+        if int(before["rev"]) != rev and _same(before.get(field), shown):
+            rev = int(before["rev"])  # changed elsewhere, but not this field
         if int(before["rev"]) != rev:
             raise ConflictError(
                 f"site {site_id!r} was changed by another session (revision "

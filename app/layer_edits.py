@@ -170,15 +170,38 @@ def _store_drawing(
     return row
 
 
-def update(path: Path, layer: str, fid: str, rev: int, field: str, widget: str, lang: str) -> None:
-    """Save the value of widget `widget` as `field` of feature `fid` (a widget callback)."""
-    if field not in FIELDS.get(layer, ()):
-        raise ValueError(f"field must be one of {FIELDS.get(layer, ())}, got {field!r}")
-    value = st.session_state.get(widget)
+def _plain(value: Any, field: str) -> Any:
+    """A form value as the store takes it: blank text None, whole counts as int."""
     if isinstance(value, str):
         value = value.strip() or None  # a blank number: the store keeps its column numeric
+    if isinstance(value, float) and value != value:  # NaN: a blank number on disk
+        value = None
     if isinstance(value, float) and field in ("units", "floors", "households"):
         value = int(value) if value.is_integer() else value
+    return value
+
+
+def update(
+    path: Path,
+    layer: str,
+    fid: str,
+    rev: int,
+    field: str,
+    widget: str,
+    lang: str,
+    shown: Any = None,
+) -> None:
+    """Save the value of widget `widget` as `field` of feature `fid` (a widget callback).
+
+    `shown` is the value the form showed. A value equal to what is stored is no
+    change (a widget left over from an earlier run can call back with it). When
+    another session changed the feature since (another revision) but not this
+    field, the change is saved on top of theirs; only a change of the same
+    field is a conflict.
+    """
+    if field not in FIELDS.get(layer, ()):
+        raise ValueError(f"field must be one of {FIELDS.get(layer, ())}, got {field!r}")
+    value = _plain(st.session_state.get(widget), field)
     if layer == "compound" and field == "name" and value is None:
         value = fid  # the compound is keyed by its name: it cannot be empty
     store = layer_store(path, layer)
@@ -186,7 +209,13 @@ def update(path: Path, layer: str, fid: str, rev: int, field: str, widget: str, 
     try:
         if before is None:
             raise ConflictError(f"{store.noun} {fid!r} was deleted by another session")
-        after = store.update(fid, expected_rev=rev, **{field: value})
+        stored = _plain(before.get(field), field)
+        if value == stored:
+            return
+        base = rev
+        if int(before["rev"]) != rev and stored == _plain(shown, field):
+            base = int(before["rev"])  # changed elsewhere, but not this field
+        after = store.update(fid, expected_rev=base, **{field: value})
     except ConflictError as exc:
         state.flash("error", t("drawlayer.conflict", lang, feature=fid, detail=str(exc)))
         return

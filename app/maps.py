@@ -10,24 +10,26 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import folium
+
 from app import layer_edits, mapwidget, state, workspace
 from app.context import Context
 from gridgis.report.i18n import t
 from gridgis.report.map.basemaps import for_display
 from gridgis.report.map.editing import EditLayer
 from gridgis.report.map.layers import esc, feature_names
-from gridgis.report.map.view import project_map
+from gridgis.report.map.view import layer_group, project_map
 
-__all__ = ["base_map", "edit_overlay"]
+__all__ = ["base_map", "edit_group", "edit_overlay"]
 
 
 @functools.lru_cache(maxsize=16)
 def _base(
-    path: str, stamp: workspace.Stamp, lang: str, basemap: str, key: str | None
+    path: str, stamp: workspace.Stamp, lang: str, basemap: str, key: str | None, skip: str | None
 ) -> mapwidget.PreparedMap:
-    project = workspace.load_project(path, stamp)
-    m = project_map(project, lang=lang, basemap=basemap, sites=False, draw=True, draw_lines=True,
-                    view_key=f"{path}|{basemap}", tianditu_key=key,
+    project = workspace.load_project(path, workspace.stamp(path))
+    m = project_map(project, lang=lang, basemap=basemap, sites=False, skip=(skip,) if skip else (),
+                    draw=True, draw_lines=True, view_key=f"{path}|{basemap}", tianditu_key=key,
                     asset_url=mapwidget.asset_url())  # fmt: skip
     # jQuery only serves folium's popups and objects_to_stay_in_front, which the app's
     # map never uses: one script fewer to load before the map appears
@@ -36,11 +38,25 @@ def _base(
 
 
 def base_map(
-    ctx: Context, lang: str, basemap: str, tianditu_key: str | None
+    ctx: Context, lang: str, basemap: str, tianditu_key: str | None, skip: str | None = None
 ) -> mapwidget.PreparedMap:
-    """The rendered base map (no sites; drawing toolbar), cached. Raises GridGISError."""
+    """The rendered base map (no sites, nor the layer `skip`; drawing toolbar), cached.
+
+    Keyed so that saving a feature of `skip` (the layer being edited, sent
+    with the feature group: `edit_group`) does not make it again: the browser
+    keeps the map, its view and a half-drawn shape. Raises GridGISError.
+    """
     key = (tianditu_key or "").strip() if basemap.startswith("tianditu") else None
-    return _base(str(ctx.path), workspace.stamp(ctx.path), lang, basemap, key)
+    stamp = workspace.stamp_without(ctx.path, skip) if skip else workspace.stamp(ctx.path)
+    return _base(str(ctx.path), stamp, lang, basemap, key, skip)
+
+
+def edit_group(path: Path, layer: str, lang: str, basemap: str) -> folium.FeatureGroup:
+    """The layer being edited, drawn as on the base map, with its pickable overlay on top."""
+    project = workspace.load_project(path, workspace.stamp(path))
+    group = layer_group(project, layer, lang=lang, basemap=basemap)
+    edit_overlay(path, layer, lang, basemap).add_to(group)
+    return group
 
 
 def edit_overlay(path: Path, layer: str, lang: str, basemap: str) -> EditLayer:

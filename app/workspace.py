@@ -45,6 +45,7 @@ __all__ = [
     "project_path",
     "sites_at",
     "stamp",
+    "stamp_without",
     "store_for",
     "summary",
     "version_of",
@@ -193,6 +194,19 @@ def _file_stamps(path: Path) -> Stamp:
                 if e.is_file() and not e.name.startswith(".") and e.name != "sites.geojson"
             )
         )
+
+
+def stamp_without(path: Path | str, layer: str) -> Stamp:
+    """Like `stamp`, but blind to changes of one layer's file (a folder project's).
+
+    The map page's base map leaves out the layer being edited, so it keys on
+    this: saving a building does not rebuild a base map drawn without them.
+    A GeoPackage keeps every layer in one file: there it is `stamp`.
+    """
+    full = stamp(path)
+    if not Path(path).is_dir():
+        return full
+    return tuple(e for e in full[1:] if Path(e[0]).stem != layer)
 
 
 def stamp(path: Path | str) -> Stamp:

@@ -1,6 +1,6 @@
 """Drawing into other layers in a real headless Chromium, offline: a path drawn as a polyline
 and a building drawn as a rectangle are stored at once, the toolbar follows the layer and the
-map is not remounted when the layer changes."""
+map is not rebuilt when a feature of the layer being drawn is saved."""
 
 from __future__ import annotations
 
@@ -73,25 +73,37 @@ def test_draw_a_path_and_a_building_offline(app):
                     expect(vertices).to_have_count(n)
                 frame.locator(".leaflet-draw-actions a", has_text="Finish").click()
 
-            # 1. paths: the toolbar offers the line tool only, without a remount
+            # 1. paths: the toolbar offers the line tool only. The map is rebuilt once, without
+            # the paths (they come with the feature group now), and not again when one is saved
             page.locator(".st-key-draw_layer button", has_text="Paths").click()
+            page.wait_for_timeout(300)
+            page.locator(IDLE).wait_for()
+            expect(page.locator(MAP_IFRAME)).to_have_count(1)
             expect(polyline).to_be_visible()
             expect(polygon).to_be_hidden()
-            assert inner.evaluate("() => window.gridgisMark") == 1  # the same map
+            inner = page.locator(MAP_IFRAME).element_handle().content_frame()
+            inner.wait_for_function("() => window.map && window.GridgisEdit")
+            inner.evaluate("() => { window.gridgisMark = 2; }")
             polyline.click()
             click_vertices([(104.07000, 30.66950), (104.07015, 30.66951), (104.07030, 30.66950)])
             expect(page.get_by_label("Paths (17)")).to_be_visible()
+            page.locator(IDLE).wait_for()
+            assert inner.evaluate("() => window.gridgisMark") == 2  # the same map: not rebuilt
             paths = gpd.read_file(workspace / "dongsi180" / "paths.geojson").set_index("path_id")
             new = paths.loc["P21"]  # the sample's paths go up to P20
             assert new.geometry.geom_type == "LineString" and len(new.geometry.coords) == 3
             assert new["kind"] == "footpath" and new["width_m"] == 2.0
 
             # 2. buildings: a rectangle becomes B5; its households are saved from the form
-            # (the new path is in the base map now: it was rendered again, once)
+            # (the base map is rebuilt once more: with the paths, without the buildings)
+            page.locator(".st-key-draw_layer button", has_text="Buildings").click()
+            page.wait_for_timeout(300)
             page.locator(IDLE).wait_for()
             expect(page.locator(MAP_IFRAME)).to_have_count(1)
             polyline.wait_for(state="attached")
-            page.locator(".st-key-draw_layer button", has_text="Buildings").click()
+            inner = page.locator(MAP_IFRAME).element_handle().content_frame()
+            inner.wait_for_function("() => window.map && window.GridgisEdit")
+            inner.evaluate("() => { window.gridgisMark = 3; }")
             expect(polygon).to_be_visible()
             expect(polyline).to_be_hidden()
             polygon.click()
@@ -112,8 +124,9 @@ def test_draw_a_path_and_a_building_offline(app):
 
             expect(page.get_by_text("B5 saved.")).to_be_visible()
             assert stored() == 36
-            # the map shows the new building (the base map was rendered again with it)
+            # the map shows the new building, in the same map (only its feature group changed)
             expect(page.locator(MAP_IFRAME)).to_have_count(1)
+            assert inner.evaluate("() => window.gridgisMark") == 3
             buildings = frame.locator('path.leaflet-interactive[fill="#9aa0a6"]')
             expect(buildings).to_have_count(5)
             expect(frame.locator(".gridgis-label-building", has_text="36")).to_be_visible()

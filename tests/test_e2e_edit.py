@@ -96,6 +96,8 @@ def test_pick_move_snap_undo_a_building_and_a_site(app):
                 return handle
 
             def box() -> dict:
+                # a rebuilt map briefly stands beside the old one: wait for one map, loaded
+                expect(page.locator(MAP_IFRAME)).to_have_count(1)
                 handle = inner()  # (first: the map is loaded, the iframe has its size)
                 found = page.locator(MAP_IFRAME).bounding_box()
                 assert found is not None
@@ -146,11 +148,11 @@ def test_pick_move_snap_undo_a_building_and_a_site(app):
                 if not snap:
                     page.keyboard.up("Alt")
 
-            def edit_cycle(layer: str, key: str, fid: str, label: str) -> None:
+            def edit_cycle(layer: str, key: str, fid: str, label: str, caption: str) -> None:
                 original, rev = _stored(folder, layer, key, fid)
                 page.locator(".st-key-draw_layer button", has_text=label).click()
+                expect(page.get_by_text(caption)).to_be_visible()  # the page is on `layer`
                 page.locator(IDLE).wait_for()
-                expect(page.locator(MAP_IFRAME)).to_have_count(1)
                 inside = original.representative_point()
                 page.mouse.click(*xy(inside.x, inside.y))
                 # picked: its vertices (and the middles of its edges) can be dragged
@@ -159,6 +161,10 @@ def test_pick_move_snap_undo_a_building_and_a_site(app):
                 page.locator(IDLE).wait_for()
                 name = _name(folder, layer, fid)  # its form beside the map
                 expect(page.get_by_label("Name", exact=True)).to_have_value(name)
+                box()["frame"].evaluate("() => { window.gridgisMark = 7; }")
+
+                def same_map() -> bool:  # saving a feature of the layer being edited
+                    return box()["frame"].evaluate("() => window.gridgisMark") == 7
 
                 # 1. move a vertex 40 px left, 25 px up (clear of the legend) with Alt held, so it
                 # does not snap: saved where it was dropped
@@ -172,6 +178,7 @@ def test_pick_move_snap_undo_a_building_and_a_site(app):
                 gap = shapely.Point(dropped).distance(shapely.MultiPoint(_vertices(moved)))
                 assert gap < 2 * deg_per_px(), (dropped, _vertices(moved))
                 assert not moved.equals(original)
+                assert same_map()  # the map was not rebuilt: only its feature group changed
                 expect(page.get_by_text(f"Saved the new shape of {fid}.")).to_be_visible()
 
                 # 2. drag it again to 5 px beside another shape's vertex: it snaps onto it
@@ -192,13 +199,18 @@ def test_pick_move_snap_undo_a_building_and_a_site(app):
                     page.get_by_role("button", name="Undo", exact=True).click()
                     page.locator(IDLE).wait_for()
                     page.wait_for_timeout(300)
+                assert same_map()
+                # no message of a refused save: nothing but the undos happened
+                assert page.locator('[data-testid="stAlert"]').count() == 0
                 restored, _ = _stored(folder, layer, key, fid)
                 assert restored.equals_exact(original, 1e-7) or restored.equals(original)
 
-            edit_cycle("buildings", "building_id", "B1", "Buildings")
+            edit_cycle(
+                "buildings", "building_id", "B1", "Buildings", "saved at once into Buildings"
+            )
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=ARTIFACTS / "edit_building_en.png")
-            edit_cycle("sites", "site_id", "SITE1", "Sites")
+            edit_cycle("sites", "site_id", "SITE1", "Sites", "Draw a site with")
             page.screenshot(path=ARTIFACTS / "edit_site_en.png")
             assert page.locator('[data-testid="stException"]').count() == 0
         finally:

@@ -16,7 +16,7 @@ import streamlit as st
 
 from app import edits, layer_edits, mapwidget, state, workspace
 from app.context import Context, context, plain, show_flash, site_title, watch_sites
-from app.maps import base_map, edit_overlay
+from app.maps import base_map, edit_group
 from app.timing import mark
 from app.views.edit_panel import edit_panel
 from app.views.layer_panel import layer_panel, layer_summary
@@ -58,10 +58,11 @@ def map_and_panel() -> Context:
     if st.session_state.get(state.SELECTED) not in ids:
         state.set_value(state.SELECTED, ids[-1] if ids else None)
     try:
-        prepared = base_map(ctx, lang, basemap, st.session_state.get(state.TIANDITU_KEY))
+        skip = None if state.draw_layer() == "sites" else state.draw_layer()  # sent below
+        prepared = base_map(ctx, lang, basemap, st.session_state.get(state.TIANDITU_KEY), skip)
     except GridGISError as exc:
         st.error(f"{t('map.basemap_failed', lang)}\n\n{plain(exc)}")
-        prepared = base_map(ctx, lang, "none", None)
+        prepared = base_map(ctx, lang, "none", None, skip)
         basemap = "none"
 
     show_flash()
@@ -124,7 +125,7 @@ def map_and_panel() -> Context:
             edit=state.edit_mode() if layer == "sites" else None,
         )
         if layer != "sites":
-            edit_overlay(ctx.path, layer, lang, basemap).add_to(group)
+            edit_group(ctx.path, layer, lang, basemap).add_to(group)
         mark("sites layer")
         mapwidget.show(
             prepared,

@@ -22,9 +22,11 @@ __all__ = ["STATUSES", "edit_panel", "save_field", "start_redraw"]
 STATUSES = ("proposed", "approved", "rejected", "built")
 
 
-def save_field(path: Path, site_id: str, rev: int, field: str, widget: str, lang: str) -> None:
+def save_field(
+    path: Path, site_id: str, rev: int, field: str, widget: str, lang: str, shown: Any = None
+) -> None:
     """Save the value of widget `widget` as `field` of the site (a widget callback)."""
-    edits.update(path, site_id, rev, field, st.session_state.get(widget), lang)
+    edits.update(path, site_id, rev, field, st.session_state.get(widget), lang, shown)
 
 
 def start_redraw(site_id: str) -> None:
@@ -41,7 +43,8 @@ def edit_panel(view: View, row: pd.Series) -> None:
     def bound(field: str) -> dict[str, Any]:
         """The widget key of `field` and the callback that saves it."""
         key = state.edit_key(field, sid, rev, lang)
-        return {"key": key, "on_change": save_field, "args": (ctx.path, sid, rev, field, key, lang)}
+        args = (ctx.path, sid, rev, field, key, lang, row.get(field))
+        return {"key": key, "on_change": save_field, "args": args}
 
     def text(field: str) -> str:
         value = row.get(field)

@@ -84,7 +84,7 @@ def layer_panel(path: Path, layer: str, lang: str) -> None:
 
     def bound(field: str) -> dict[str, Any]:
         widget = state.layer_edit_key(layer, field, fid, rev, lang)
-        args = (path, layer, fid, rev, field, widget, lang)
+        args = (path, layer, fid, rev, field, widget, lang, row.get(field))
         return {"key": widget, "on_change": layer_edits.update, "args": args}
 
     with st.container(border=True):

@@ -36,6 +36,7 @@ __all__ = [
     "RawElement",
     "RawMacroElement",
     "SitesLayer",
+    "ToBack",
     "resource_text",
     "template",
 ]
@@ -192,6 +193,20 @@ class ClearDrawn(RawMacroElement):
         super().__init__()
         self._name = "GridgisClearDrawn"
         self.nonce = int(nonce)
+
+
+class ToBack(RawMacroElement):
+    """Script that draws its feature group under the map's other shapes once it is shown.
+
+    The app sends the micro-grids it edits after the base map: without this
+    their fill would cover the buildings.
+    """
+
+    _template = template("to_back.j2")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "GridgisToBack"
 
 
 DRAW_TOOLS = ("polygon", "rectangle", "polyline")

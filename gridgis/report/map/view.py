@@ -53,7 +53,7 @@ from gridgis.report.map.basemaps import (
     from_display,
 )
 from gridgis.report.map.editing import EditTools
-from gridgis.report.map.elements import DrawLocal, MapExtras
+from gridgis.report.map.elements import DrawLocal, MapExtras, ToBack
 from gridgis.report.map.layers import (
     LABEL_CLEARANCE_DEG,
     LARGE_ATTR,
@@ -92,8 +92,10 @@ __all__ = [
     "GCJ02_BASEMAPS",
     "LANGS",
     "LARGE_LAYER",
+    "LAYER_ORDER",
     "display_datum",
     "from_display",
+    "layer_group",
     "project_map",
     "site_colours",
     "sites_layer",
@@ -113,7 +115,10 @@ def _hh_text(n: float, derived: bool, lang: str) -> str:
 
 
 def _add_grids(
-    m: folium.Map, grids: gpd.GeoDataFrame, lang: str, avoid: gpd.GeoDataFrame | None
+    m: folium.Map | folium.FeatureGroup,
+    grids: gpd.GeoDataFrame,
+    lang: str,
+    avoid: gpd.GeoDataFrame | None,
 ) -> LegendRows:
     names = feature_names(grids, lang)
     props = pd.DataFrame({"name": names}, index=grids.index)
@@ -145,7 +150,7 @@ def _add_grids(
 
 
 def _add_kinds(
-    m: folium.Map,
+    m: folium.Map | folium.FeatureGroup,
     frame: gpd.GeoDataFrame,
     layer: str,
     styles: Mapping[str, dict[str, Any]],
@@ -163,7 +168,7 @@ def _add_kinds(
     return kind_rows(styles, kinds, lang)
 
 
-def _add_buildings(m: folium.Map, project: Project, lang: str) -> LegendRows:
+def _add_buildings(m: folium.Map | folium.FeatureGroup, project: Project, lang: str) -> LegendRows:
     buildings = project.layers["buildings"]
     resolved = _households(project)
     hh = [
@@ -205,12 +210,94 @@ def _draw_control(m: folium.Map, lang: str, lines: bool, view_key: str) -> None:
     EditTools(view_key).add_to(m)  # editing what is drawn: gridgis.report.map.editing
 
 
+LAYER_ORDER = ("microgrids", "compound", "spaces", "paths", "buildings")
+"""The project's layers (not the sites) a map draws, bottom to top."""
+
+
+def _display_layers(project: Project, basemap: str) -> tuple[dict[str, gpd.GeoDataFrame], int]:
+    """The non-empty layers in the display datum (flagged large on a big map); their size."""
+    layers = {
+        k: for_display(v, basemap)
+        for k, v in project.layers.items()
+        if isinstance(v, gpd.GeoDataFrame) and len(v) and v.geometry.notna().any()
+    }
+    n_features = sum(len(v) for v in layers.values())
+    if n_features > LARGE_LAYER:  # every layer of a large map is rounded to 10 cm
+        layers = {k: v.copy(deep=False) for k, v in layers.items()}
+        for frame in layers.values():
+            frame.attrs[LARGE_ATTR] = True
+    return layers, n_features
+
+
+def _draw_layer(
+    parent: folium.Map | folium.FeatureGroup | None,
+    name: str,
+    layers: dict[str, gpd.GeoDataFrame],
+    project: Project,
+    lang: str,
+) -> LegendRows:
+    """Draw layer `name` on `parent` (None: only its legend rows); return its legend rows."""
+    frame = layers[name]
+    if name == "microgrids":
+        if parent is None:
+            return grid_rows(lang)
+        parts = [layers[k].geometry.to_numpy() for k in ("buildings", "spaces") if k in layers]
+        if "sites" in layers:  # a site's icon and name stand out beyond its outline
+            parts.append(shapely.buffer(layers["sites"].geometry.to_numpy(), LABEL_CLEARANCE_DEG))
+        avoid = gpd.GeoDataFrame(geometry=np.concatenate(parts), crs=4326) if parts else None
+        return _add_grids(parent, frame, lang, avoid)
+    if name == "compound":
+        if parent is not None:
+            props = pd.DataFrame({"name": feature_names(frame, lang), "_s": ""}, index=frame.index)
+            add_layer(parent, frame, props, name=t("map.compound", lang), prefix="c",
+                      titles=aliases(lang), style=lambda s: COMPOUND_STYLE)  # fmt: skip
+        return compound_rows(lang)
+    if name in ("spaces", "paths"):
+        styles, fallback = {"spaces": (SPACE_STYLES, OTHER_SPACE),
+                            "paths": (PATH_STYLES, OTHER_PATH)}[name]  # fmt: skip
+        if parent is None:  # drawn elsewhere, and may change: every kind it can have
+            return kind_rows(styles, pd.Series(list(styles), dtype=str), lang)
+        return _add_kinds(parent, frame, name, styles, fallback, lang)
+    if parent is None:
+        return building_rows(lang)
+    return _add_buildings(parent, Project(layers=layers, settings=project.settings), lang)
+
+
+def layer_group(
+    project: Project, layer: str, *, lang: str = "zh", basemap: str = "none"
+) -> folium.FeatureGroup:
+    """One layer of `project` drawn as on `project_map`, as a feature group to send to a shown map.
+
+    The app draws the layer being edited this way (and leaves it out of the base
+    map, ``project_map(skip=...)``), so saving one of its features changes only
+    the feature group, never the base map.
+
+    Raises
+    ------
+    GridGISError
+        `layer` is not one of `LAYER_ORDER`, or a bad `lang` or `basemap`.
+    """
+    if layer not in LAYER_ORDER:
+        raise GridGISError(f"layer must be one of {LAYER_ORDER}, got {layer!r}")
+    if lang not in LANGS:
+        raise GridGISError(f"lang must be one of {LANGS}, got {lang!r}")
+    check_basemap(basemap)
+    layers, _ = _display_layers(project, basemap)
+    group = folium.FeatureGroup(name=t(f"map.{layer}", lang), control=False)
+    if layer in layers:
+        _draw_layer(group, layer, layers, project, lang)
+    if layer == LAYER_ORDER[0]:  # the bottom layer stays at the bottom
+        ToBack().add_to(group)
+    return localize_assets(group)
+
+
 def project_map(
     project: Project,
     *,
     lang: str = "zh",
     basemap: str = "none",
     sites: bool = True,
+    skip: tuple[str, ...] = (),
     draw: bool = False,
     draw_lines: bool = False,
     view_key: str = "map",
@@ -234,6 +321,9 @@ def project_map(
     sites
         Draw the project's ``sites`` layer. The app passes False and sends the
         sites separately (`sites_layer`), so drawing never rebuilds this map.
+    skip
+        Layers of `LAYER_ORDER` not to draw (their legend rows stay): the app
+        sends the layer being edited separately (`layer_group`).
     draw
         Add the Leaflet.draw toolbar (polygon and rectangle only).
     draw_lines
@@ -263,20 +353,11 @@ def project_map(
     if lang not in LANGS:
         raise GridGISError(f"lang must be one of {LANGS}, got {lang!r}")
     check_basemap(basemap)
-    layers = {
-        k: for_display(v, basemap)
-        for k, v in project.layers.items()
-        if isinstance(v, gpd.GeoDataFrame) and len(v) and v.geometry.notna().any()
-    }
+    layers, n_features = _display_layers(project, basemap)
     extent = layers.get("compound", layers.get("buildings"))
     if extent is None:  # a draft: its other features, else its place
         extent = for_display(project.footprint(), basemap)
     west, south, east, north = (round(float(v), PRECISION) for v in extent.total_bounds)
-    n_features = sum(len(v) for v in layers.values())
-    if n_features > LARGE_LAYER:  # every layer of a large map is rounded to 10 cm
-        layers = {k: v.copy(deep=False) for k, v in layers.items()}
-        for frame in layers.values():
-            frame.attrs[LARGE_ATTR] = True
 
     m = folium.Map(
         location=[round((south + north) / 2, PRECISION), round((west + east) / 2, PRECISION)],
@@ -295,28 +376,10 @@ def project_map(
     fit.options["animate"] = False
     fit.add_to(m)
     add_tiles(m, basemap, lang, tianditu_key)
-    display = Project(layers=layers, settings=project.settings)
     legend: LegendRows = []
-    if "microgrids" in layers:
-        parts = [layers[k].geometry.to_numpy() for k in ("buildings", "spaces") if k in layers]
-        if "sites" in layers:  # a site's icon and name stand out beyond its outline
-            parts.append(shapely.buffer(layers["sites"].geometry.to_numpy(), LABEL_CLEARANCE_DEG))
-        avoid = gpd.GeoDataFrame(geometry=np.concatenate(parts), crs=4326)
-        legend += _add_grids(m, layers["microgrids"], lang, avoid)
-    if "compound" in layers:
-        compound = layers["compound"]
-        props = pd.DataFrame(
-            {"name": feature_names(compound, lang), "_s": ""}, index=compound.index
-        )
-        add_layer(m, compound, props, name=t("map.compound", lang), prefix="c",
-               titles=aliases(lang), style=lambda s: COMPOUND_STYLE)  # fmt: skip
-        legend += compound_rows(lang)
-    kinds = {"spaces": (SPACE_STYLES, OTHER_SPACE), "paths": (PATH_STYLES, OTHER_PATH)}
-    for layer, (styles, fallback) in kinds.items():
-        if layer in layers:
-            legend += _add_kinds(m, layers[layer], layer, styles, fallback, lang)
-    if "buildings" in layers:
-        legend += _add_buildings(m, display, lang)
+    for name in LAYER_ORDER:
+        if name in layers:
+            legend += _draw_layer(m if name not in skip else None, name, layers, project, lang)
     if sites and "sites" in layers:
         add_sites(m, layers["sites"], lang, settings=project.settings)
         legend += site_rows(layers["sites"]["site_type"].astype(str), lang, project.settings)
