@@ -39,6 +39,7 @@ from gridgis.report.map.elements import RawElement
 
 __all__ = [
     "LOCAL_ASSETS",
+    "ROTATED_IMAGE_JS",
     "VENDOR_FILES",
     "check_assets",
     "export_assets",
@@ -49,6 +50,8 @@ __all__ = [
 
 _JSDELIVR = "https://cdn.jsdelivr.net/npm"
 _CDNJS = "https://cdnjs.cloudflare.com/ajax/libs"
+#: Leaflet.ImageOverlay.Rotated (a placed site-plan scan: `gridgis.report.map.plan_overlay`).
+ROTATED_IMAGE_JS = f"{_JSDELIVR}/leaflet-imageoverlay-rotated@0.2.1/Leaflet.ImageOverlay.Rotated.js"
 
 #: CDN URL -> path under `vendor_dir`, or None for assets we drop on purpose.
 LOCAL_ASSETS: dict[str, str | None] = {
@@ -71,6 +74,8 @@ LOCAL_ASSETS: dict[str, str | None] = {
     # folium.plugins.Draw (drawing sites on the map).
     f"{_CDNJS}/leaflet.draw/1.0.2/leaflet.draw.js": "leaflet-draw/dist/leaflet.draw.js",
     f"{_CDNJS}/leaflet.draw/1.0.2/leaflet.draw.css": "leaflet-draw/dist/leaflet.draw.css",
+    # gridgis.report.map.plan_overlay (the plan image to trace over).
+    ROTATED_IMAGE_JS: "leaflet-imageoverlay-rotated/Leaflet.ImageOverlay.Rotated.js",
 }
 _IMAGES = {
     "leaflet/dist/images": ("layers.png", "layers-2x.png", "marker-icon.png",
