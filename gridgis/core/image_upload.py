@@ -68,7 +68,10 @@ def _open(data: bytes, name: str) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         msg = f"image {name!r} is too large to open safely (a decompression bomb?): {exc}"
         raise ImageError(msg) from exc
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except UnidentifiedImageError as exc:
+        msg = f"image {name!r} is not a PNG or JPEG image (it starts {data[:8]!r})"
+        raise ImageError(msg) from exc
+    except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"image {name!r} is not a PNG or JPEG image: {exc}") from exc
 
 

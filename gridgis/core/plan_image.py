@@ -352,7 +352,7 @@ class PlanImageStore:
         if placement is not None:
             placed = for_resized(placement, ready.scale_x, ready.scale_y)
         else:
-            placed = fit_into(ready.width, ready.height, bounds or (), crs=crs)
+            placed = fit_into(ready.width, ready.height, () if bounds is None else bounds, crs=crs)
         digest = hashlib.sha256(ready.data).hexdigest()[:16]
         file = f"{IMAGE_FOLDER}/{digest}{ready.suffix}"
         with project_lock(self.path, timeout=self.timeout):

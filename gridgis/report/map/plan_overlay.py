@@ -72,8 +72,9 @@ class PlanOverlay(JSCSSMixin, RawMacroElement, Layer):  # type: ignore[misc]  # 
         opacity: float,
         name: str,
         alt: str = "",
+        control: bool = True,
     ) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=True)
+        super().__init__(name=name, overlay=True, control=control, show=True)
         self._name = "GridgisPlanImage"
         self.url = url
         self.top_left, self.top_right, self.bottom_left = top_left, top_right, bottom_left
@@ -110,6 +111,7 @@ def plan_overlay(
     basemap: str = "none",
     image_url: str | None = None,
     opacity: float | None = None,
+    control: bool = True,
 ) -> PlanOverlay:
     """The overlay of `plan` (not yet on a map).
 
@@ -126,6 +128,8 @@ def plan_overlay(
         URL of a served copy of the image; default a ``data:`` URL of the file.
     opacity
         Default the plan's own.
+    control
+        List it in the map's layer control (then add it before the control).
     """
     corners = plan.corners()
     datum = display_datum(basemap)
@@ -137,7 +141,7 @@ def plan_overlay(
     name = t("trace.layer", lang)
     url = image_url if image_url is not None else image_data_url(plan)
     shown = plan.opacity if opacity is None else float(opacity)
-    return PlanOverlay(url, tl, tr, bl, opacity=shown, name=name, alt=name)
+    return PlanOverlay(url, tl, tr, bl, opacity=shown, name=name, alt=name, control=control)
 
 
 def add_plan_overlay(
