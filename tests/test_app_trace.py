@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from app.context import open_context
 from app.maps import base_map
 from app.views import trace
+from app.workspace import open_sample
 from gridgis.core.georef import fit_transform
 from gridgis.core.plan_image import PlanImageStore
 
@@ -160,3 +161,14 @@ def test_a_bad_upload_says_why(workspace):
     shown = at.error[0].value.replace("\\", "")  # (Markdown escapes)
     assert "'plan.png' is not a PNG or JPEG image (it starts b'GIF89a n')" in shown
     assert PlanImageStore(workspace / "dongsi180").load() is None
+
+
+def test_a_geopackage_project_needs_a_folder(workspace):
+    _page("en")  # the workspace, with its sample
+    name = open_sample("shaxi_f.gpkg")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(lang="en", project=name)
+    _ok(at.run())
+    _ok(at.switch_page(PAGE).run())
+    assert "A plan image needs a folder project" in _texts(at)
+    assert not at.get("file_uploader")

@@ -284,7 +284,7 @@ class PlanImageStore:
         if not self.supported:
             raise ProjectError(
                 f"project {str(self.path)!r} is not a folder project: a plan image needs one "
-                "(save the project as a folder, e.g. with the Data page, then upload the image)"
+                "(open or make a folder project, then upload the image)"
             )
 
     def _check_rev(self, expected_rev: int) -> PlanImage | None:
