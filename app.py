@@ -45,6 +45,8 @@ pages = [
             url_path="votes"),
     st.Page("app/pages/ledger.py", title=t("ledger.nav", lang), icon=":material/apartment:",
             url_path="ledger"),
+    st.Page("app/pages/trace.py", title=t("trace.nav", lang), icon=":material/layers:",
+            url_path="trace"),
 ]  # fmt: skip
 page = st.navigation(pages)
 st.title(t("app.title", lang))

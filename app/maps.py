@@ -8,12 +8,16 @@ browser once; the sites travel separately (`gridgis.report.map.view.sites_layer`
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 
 import folium
 
 from app import layer_edits, mapwidget, state, workspace
 from app.context import Context
+from app.views.trace import served_url
+from gridgis.core.plan_image import PlanImageStore
+from gridgis.errors import GridGISError
 from gridgis.report.i18n import t
 from gridgis.report.map.basemaps import for_display
 from gridgis.report.map.editing import EditLayer
@@ -22,14 +26,22 @@ from gridgis.report.map.view import layer_group, project_map
 
 __all__ = ["base_map", "edit_group", "edit_overlay"]
 
+log = logging.getLogger(__name__)
+
 
 @functools.lru_cache(maxsize=16)
 def _base(
     path: str, stamp: workspace.Stamp, lang: str, basemap: str, key: str | None, skip: str | None
 ) -> mapwidget.PreparedMap:
     project = workspace.load_project(path, workspace.stamp(path))
+    try:  # the scanned site plan, under the layers (the trace page places it)
+        plan = PlanImageStore(path).load()
+    except GridGISError as exc:  # a damaged record must not take the map away
+        log.warning("%s: plan image not shown: %s", path, exc)
+        plan = None
     m = project_map(project, lang=lang, basemap=basemap, sites=False, skip=(skip,) if skip else (),
                     draw=True, draw_lines=True, view_key=f"{path}|{basemap}", tianditu_key=key,
+                    plan=plan, plan_url=served_url(plan) if plan is not None else None,
                     asset_url=mapwidget.asset_url())  # fmt: skip
     # jQuery only serves folium's popups and objects_to_stay_in_front, which the app's
     # map never uses: one script fewer to load before the map appears

@@ -13,6 +13,7 @@ __all__ = [
     "CRSError",
     "ConflictError",
     "GridGISError",
+    "ImageError",
     "Problem",
     "ProjectError",
     "ReadError",
@@ -86,6 +87,10 @@ class ReadError(GridGISError):
 
 class CRSError(GridGISError):
     """A coordinate reference system is missing, unknown or inconsistent."""
+
+
+class ImageError(GridGISError):
+    """An image (a scanned site plan) cannot be used: not PNG/JPEG, corrupt or too large."""
 
 
 class SettingsError(GridGISError):

@@ -39,6 +39,7 @@ from gridgis.report.map.elements import RawElement
 
 __all__ = [
     "LOCAL_ASSETS",
+    "ROTATED_IMAGE_JS",
     "VENDOR_FILES",
     "check_assets",
     "export_assets",
@@ -50,6 +51,8 @@ __all__ = [
 _JSDELIVR = "https://cdn.jsdelivr.net/npm"
 _CDNJS = "https://cdnjs.cloudflare.com/ajax/libs"
 _GEOMAN = f"{_JSDELIVR}/@geoman-io/leaflet-geoman-free@2.20.2/dist"
+#: Leaflet.ImageOverlay.Rotated (a placed site-plan scan: `gridgis.report.map.plan_overlay`).
+ROTATED_IMAGE_JS = f"{_JSDELIVR}/leaflet-imageoverlay-rotated@0.2.1/Leaflet.ImageOverlay.Rotated.js"
 
 #: CDN URL -> path under `vendor_dir`, or None for assets we drop on purpose.
 LOCAL_ASSETS: dict[str, str | None] = {
@@ -75,6 +78,8 @@ LOCAL_ASSETS: dict[str, str | None] = {
     # gridgis.report.map.editing.EditTools: editing and snapping on the app's map.
     f"{_GEOMAN}/leaflet-geoman.min.js": "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js",
     f"{_GEOMAN}/leaflet-geoman.css": "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css",
+    # gridgis.report.map.plan_overlay (the plan image to trace over).
+    ROTATED_IMAGE_JS: "leaflet-imageoverlay-rotated/Leaflet.ImageOverlay.Rotated.js",
 }
 _IMAGES = {
     "leaflet/dist/images": ("layers.png", "layers-2x.png", "marker-icon.png",

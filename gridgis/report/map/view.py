@@ -38,6 +38,7 @@ import pandas as pd
 import shapely
 from folium.plugins import Draw
 
+from gridgis.core.plan_image import PlanImage
 from gridgis.core.project import Project
 from gridgis.core.schema import resolve_households
 from gridgis.errors import GridGISError
@@ -75,6 +76,7 @@ from gridgis.report.map.legend import (
     legend_html,
     site_rows,
 )
+from gridgis.report.map.plan_overlay import add_plan_overlay
 from gridgis.report.map.sites import add_sites, sites_layer
 from gridgis.report.map.style import (
     BUILDING_STYLE,
@@ -301,6 +303,8 @@ def project_map(
     draw: bool = False,
     draw_lines: bool = False,
     view_key: str = "map",
+    plan: PlanImage | None = None,
+    plan_url: str | None = None,
     tianditu_key: str | None = None,
     asset_url: str | None = None,
     vendor: str | os.PathLike[str] | None = None,
@@ -329,6 +333,9 @@ def project_map(
     draw_lines
         With `draw`, offer the polyline tool too (the app's paths); which tools
         show is then chosen per layer by `sites_layer`'s ``draw_tools``.
+    plan, plan_url
+        A scanned site plan placed on the map (`gridgis.core.plan_image`), drawn
+        under the layers; its image inlined, or linked from `plan_url`.
     tianditu_key
         A Tianditu browser key (letters and digits).
     asset_url
@@ -388,6 +395,8 @@ def project_map(
     if draw:
         _draw_control(m, lang, lines=draw_lines, view_key=view_key)
 
+    if plan is not None:  # (before the layer control, which lists it)
+        add_plan_overlay(m, plan, lang=lang, basemap=basemap, image_url=plan_url)
     folium.LayerControl(collapsed=False).add_to(m)
     MapExtras(legend_html(legend, lang)).add_to(m)
     return localize_assets(m, asset_url=asset_url, vendor=vendor)
