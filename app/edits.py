@@ -23,6 +23,7 @@ from gridgis.core.store import EDITABLE
 from gridgis.errors import ConflictError, GridGISError, ValidationError
 from gridgis.report.i18n import t
 from gridgis.report.map.view import from_display
+from gridgis.report.problems import problem_message
 
 __all__ = ["delete", "drawing_hash", "ingest", "ingest_pending", "undo", "update"]
 
@@ -39,9 +40,9 @@ def _push(op: str, site_id: str, before: dict | None, after: dict | None) -> Non
     state.push_undo(op, site_id, before, after)
 
 
-def _problem_text(exc: GridGISError) -> str:
+def _problem_text(exc: GridGISError, lang: str) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(p.message for p in exc.problems)
+        return "; ".join(problem_message(p, lang) for p in exc.problems)
     return str(exc)
 
 
@@ -126,7 +127,7 @@ def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[dict[
             state.flash("error", t("edit.conflict", lang, detail=str(exc)))
             st.session_state[state.REDRAW] = None
         except GridGISError as exc:
-            state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc)))
+            state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc, lang)))
     state.bump_clear_round()
     _saw(store)
     return out
@@ -173,7 +174,7 @@ def update(
         state.flash("error", t("edit.conflict", lang, detail=str(exc)))
         return
     except GridGISError as exc:
-        state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc)))
+        state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc, lang)))
         return
     _push("update", site_id, before, after)
     _saw(store)
@@ -228,7 +229,7 @@ def undo(path: Path, lang: str) -> None:
         state.flash("error", t("edit.undo_conflict", lang, detail=str(exc)))
         return
     except GridGISError as exc:
-        state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc)))
+        state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc, lang)))
         return
     if now is not None:
         # the feature is now as the previous edit left it, under a new revision number

@@ -14,6 +14,7 @@ with ``layer``), and `app.edits.undo` undoes them.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,9 @@ from shapely.geometry import shape
 from app import state, workspace
 from gridgis.core.store import LayerStore, ProjectStore
 from gridgis.errors import ConflictError, GridGISError, ValidationError
-from gridgis.report.i18n import has, t
+from gridgis.report.i18n import t
 from gridgis.report.map.view import from_display
+from gridgis.report.problems import problem_message
 
 __all__ = [
     "DEFAULTS",
@@ -77,15 +79,13 @@ def layer_store(path: Path, layer: str) -> LayerStore:
 
 
 def problem_text(exc: GridGISError, layer: str, lang: str) -> str:
-    """The problems of a refused write, each naming the feature and the field."""
+    """The problems of a refused write in `lang`, each naming the feature and the field."""
     if not isinstance(exc, ValidationError):
         return str(exc)
     parts = []
     for p in exc.problems:
-        field = p.field or ""
-        label = t(f"drawlayer.{field}", lang) if has(f"drawlayer.{field}", lang) else field
-        feature = p.feature or t(f"drawlayer.{layer}", lang)
-        parts.append(t("drawlayer.problem", lang, feature=feature, field=label, message=p.message))
+        named = p if p.feature else dataclasses.replace(p, feature=t(f"drawlayer.{layer}", lang))
+        parts.append(problem_message(named, lang))
     return "; ".join(parts)
 
 

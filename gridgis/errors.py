@@ -43,6 +43,10 @@ class Problem:
     severity
         ``"error"`` (the input cannot be used as it is) or ``"warning"``
         (usable, but the user should look).
+    code, params
+        The kind of problem (``"not_number"``, ``"below_min"``...) and the values
+        its message quotes, so a face can say it in the user's language
+        (`gridgis.report.problems.problem_message`); `message` is the English.
     """
 
     message: str
@@ -52,6 +56,8 @@ class Problem:
     field: str | None = None
     fix: str | None = None
     severity: str = "error"
+    code: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
 
     def location(self) -> str:
         """Return ``file: layer L, feature F, field X`` for the parts known."""

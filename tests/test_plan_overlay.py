@@ -40,7 +40,7 @@ def _call(html: str) -> tuple[str, list, list, list, dict]:
     found = re.search(r"L\.imageOverlay\.rotated\(\s*(.*?)\s*\);", page, re.S)
     assert found, "no rotated image overlay in the map's script"
     args = found.group(1)
-    args = re.sub(r"([{,]\s*)([a-z]+):", r'\1"\2":', args)  # the options as JSON
+    args = re.sub(r"([{,]\s*)([A-Za-z]+):", r'\1"\2":', args)  # the options as JSON
     url, tl, tr, bl, opts = json.loads(f"[{args}]")
     return url, tl, tr, bl, opts
 
@@ -56,7 +56,14 @@ def test_the_overlay_is_inlined_after_leaflet_at_the_plans_corners(plan):
     assert url.startswith("data:image/jpeg;base64,")
     corners = plan.corners()  # lon, lat: top-left, top-right, bottom-right, bottom-left
     assert np.allclose([tl, tr, bl], corners[[0, 1, 3]][:, ::-1], atol=1e-7)
-    assert opts == {"opacity": 0.45, "interactive": False, "pane": PANE, "alt": "Plan image"}
+    assert opts == {
+        "opacity": 0.45,
+        "interactive": False,
+        "pane": PANE,
+        "alt": "Plan image",
+        "pmIgnore": True,
+        "snapIgnore": True,
+    }  # not a target of snapping
     assert 'pane.style.pointerEvents = "none"' in html and "zIndex = 350" in html
     assert re.search(r'overlays : +\{\s+"Plan image" : gridgis_plan_image_\w+,', html)  # listed
 

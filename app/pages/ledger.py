@@ -21,6 +21,7 @@ from gridgis.core.schema import resolve_households
 from gridgis.core.store import ProjectStore
 from gridgis.errors import ConflictError, GridGISError, ProjectError, ValidationError
 from gridgis.report.i18n import t
+from gridgis.report.problems import field_label, problem_reason
 
 lang = state.lang()
 ctx = context.context()
@@ -33,7 +34,7 @@ MADE = "mgrid_made"  # set when a micro-grid was made: the form is cleared on th
 
 def _problems(problems) -> pd.DataFrame:
     return pd.DataFrame(
-        [(p.feature or "", p.field or "", p.message) for p in problems],
+        [(p.feature or "", field_label(p.field, lang), problem_reason(p, lang)) for p in problems],
         columns=[t("ledger.row", lang), t("ledger.column", lang), t("ledger.problem", lang)],
     )
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -113,9 +114,20 @@ def _check_fields(
     problems: list[Problem] = []
     label = _labeller(df, schema.id_field)
 
-    def add(pos: int | None, field: str, message: str, fix: str, severity: str = "error") -> None:
+    def add(
+        pos: int | None,
+        field: str,
+        message: str,
+        fix: str,
+        severity: str = "error",
+        code: str | None = None,
+        **params: Any,
+    ) -> None:
         feature = None if pos is None else label(pos)
-        problems.append(Problem(message, source, schema.name, feature, field, fix, severity))
+        named = tuple((k, str(v)) for k, v in params.items())
+        problems.append(
+            Problem(message, source, schema.name, feature, field, fix, severity, code, named)
+        )
 
     for spec in schema.fields:
         if spec.name not in df.columns:
@@ -163,6 +175,7 @@ def _check_fields(
                     spec.name,
                     f"{spec.name!r} is empty",
                     f"give every feature a {spec.name}",
+                    code="empty",
                 )
         present = ~missing
         if spec.kind in ("int", "float"):
@@ -173,6 +186,8 @@ def _check_fields(
                     spec.name,
                     f"{spec.name} must be a number, got {_rep(values[pos])}",
                     f"write {spec.name} as a plain number",
+                    code="not_number",
+                    value=_rep(values[pos]),
                 )
             ok = present & ~bad
             if spec.minimum is not None:
@@ -182,6 +197,9 @@ def _check_fields(
                         spec.name,
                         f"{spec.name} must be >= {spec.minimum:g}, got {_rep(values[pos])}",
                         f"correct the {spec.name} value",
+                        code="below_min",
+                        minimum=f"{spec.minimum:g}",
+                        value=_rep(values[pos]),
                     )
             if spec.kind == "int":
                 frac = ok & np.isfinite(nums) & (np.abs(nums - np.round(nums)) > 1e-9)
@@ -191,6 +209,8 @@ def _check_fields(
                         spec.name,
                         f"{spec.name} must be a whole number, got {_rep(values[pos])}",
                         "round it to a whole number",
+                        code="not_whole",
+                        value=_rep(values[pos]),
                     )
         if spec.kind == "enum":
             choices = spec.choices
@@ -205,6 +225,9 @@ def _check_fields(
                         spec.name,
                         f"{spec.name} {_rep(values[pos])} is not one of {', '.join(choices)}",
                         f"use one of {', '.join(choices)}",
+                        code="not_allowed",
+                        value=_rep(values[pos]),
+                        choices=", ".join(choices),
                     )
     if schema.id_field and schema.id_field in df.columns:
         column = df[schema.id_field]
@@ -219,6 +242,8 @@ def _check_fields(
                     schema.id_field,
                     f"duplicate id {_rep(key)} (also row {first + 1})",
                     f"give each feature its own {schema.id_field}",
+                    code="duplicate_id",
+                    value=_rep(key),
                 )
     if schema.name == "votes" and {"site_id", "household"} <= set(df.columns):
         key_cols = [c for c in ("site_id", "building_id", "household") if c in df.columns]
@@ -240,9 +265,9 @@ def _check_geometry(
     problems: list[Problem] = []
     label = _labeller(gdf, schema.id_field)
 
-    def add(pos: int | None, message: str, fix: str) -> None:
+    def add(pos: int | None, message: str, fix: str, code: str | None = None) -> None:
         feature = None if pos is None else label(pos)
-        problems.append(Problem(message, source, schema.name, feature, "geometry", fix))
+        problems.append(Problem(message, source, schema.name, feature, "geometry", fix, code=code))
 
     crs = geometry.crs
     if crs is not None and not crs.equals(WGS84):
@@ -254,7 +279,7 @@ def _check_geometry(
     geoms = np.asarray(geometry, dtype=object)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for pos in np.flatnonzero(empty):
-        add(int(pos), "geometry is empty", "draw the feature or delete the row")
+        add(int(pos), "geometry is empty", "draw the feature or delete the row", "geometry_empty")
     types = shapely.get_type_id(geoms)
     names = np.array(
         [
@@ -276,6 +301,7 @@ def _check_geometry(
             int(pos),
             f"geometry is a {type_names[pos]}, expected {' or '.join(schema.geometry)}",
             f"draw the {schema.label_en} as {schema.geometry[0].lower()}s",
+            "geometry_type",
         )
     usable = ~empty & ~wrong
     bounds = shapely.bounds(geoms)
@@ -314,6 +340,7 @@ def _check_geometry(
             int(pos),
             f"invalid geometry: {reason}",
             "repair it with make_valid (gridgis validate --repair), or redraw it",
+            "geometry_invalid",
         )
     return problems
 

@@ -82,6 +82,19 @@ def plain_value(value: Any) -> Any:
     return value
 
 
+def _set_cell(frame: gpd.GeoDataFrame, pos: int, key: str, value: Any) -> None:
+    """``frame.at[pos, key] = value``, widening a typed column that cannot hold `value`.
+
+    A text or a fraction given for a whole-number column then reaches the
+    validator, which names the feature and the field, instead of a TypeError.
+    """
+    try:
+        frame.at[pos, key] = value
+    except (TypeError, ValueError):
+        frame[key] = frame[key].astype(object)
+        frame.at[pos, key] = value
+
+
 class LayerStore:
     """One layer of one project on disk, edited one feature at a time.
 
@@ -358,7 +371,7 @@ class LayerStore:
                 if key not in frame:
                     frame[key] = None
                 value = as_geometry(value) if key == "geometry" else value
-                frame.at[pos, key] = value
+                _set_cell(frame, pos, key, value)
             frame.at[pos, "rev"] = rev + 1
             self._check(frame.iloc[[pos]])
             self._save(frame)
@@ -392,7 +405,7 @@ class LayerStore:
             for fid, change in changes.items():
                 pos = where[fid]
                 for key, value in self._typed(change).items():
-                    frame.at[pos, key] = as_geometry(value) if key == "geometry" else value
+                    _set_cell(frame, pos, key, as_geometry(value) if key == "geometry" else value)
                 frame.at[pos, "rev"] = int(frame.at[pos, "rev"]) + 1
             positions = [where[fid] for fid in changes]
             self._check(frame.iloc[positions])
