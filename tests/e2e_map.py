@@ -71,8 +71,8 @@ class MapPage:
         x, y = inner.evaluate(_XY, [lat, lon])
         return box["x"] + x, box["y"] + y
 
-    def draw(self, tool: str, points: list[tuple[float, float]]) -> None:
-        """Draw `points` (lon, lat) with the toolbar's `tool` (polygon or polyline) and finish."""
+    def place(self, tool: str, points: list[tuple[float, float]]) -> None:
+        """Pick the toolbar's `tool` (polygon or polyline) and click `points` (lon, lat)."""
         self.ready(tool)
         self.frame.locator(_TOOLS[tool]).click()
         vertices = self.frame.locator(_VERTEX)
@@ -82,5 +82,13 @@ class MapPage:
             self.page.mouse.down()
             self.page.mouse.up()
             self.expect(vertices).to_have_count(n)
+
+    def finish(self) -> None:
+        """Click the toolbar's finish link: the shape goes to the app."""
         finish = t("draw.finish", self.lang)
         self.frame.locator(".leaflet-draw-actions a", has_text=finish).click()
+
+    def draw(self, tool: str, points: list[tuple[float, float]]) -> None:
+        """Draw `points` (lon, lat) with the toolbar's `tool` and finish."""
+        self.place(tool, points)
+        self.finish()
