@@ -70,6 +70,16 @@ def as_geometry(geometry: BaseGeometry | Mapping[str, Any]) -> BaseGeometry:
         raise ProjectError(f"geometry={geometry!r} is not a GeoJSON geometry: {exc}") from exc
 
 
+def _set(frame: pd.DataFrame, pos: int, key: str, value: Any) -> None:
+    """``frame.at[pos, key] = value``; a value its column cannot hold (text in a number
+    field) makes the column objects, so validation names the field instead of pandas failing."""
+    try:
+        frame.at[pos, key] = value
+    except (TypeError, ValueError):
+        frame[key] = frame[key].astype(object)
+        frame.at[pos, key] = value
+
+
 def plain_value(value: Any) -> Any:
     """A cell as a plain Python value (numpy scalars unwrapped, NaN as None)."""
     if isinstance(value, BaseGeometry):
@@ -80,19 +90,6 @@ def plain_value(value: Any) -> Any:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     return value
-
-
-def _set_cell(frame: gpd.GeoDataFrame, pos: int, key: str, value: Any) -> None:
-    """``frame.at[pos, key] = value``, widening a typed column that cannot hold `value`.
-
-    A text or a fraction given for a whole-number column then reaches the
-    validator, which names the feature and the field, instead of a TypeError.
-    """
-    try:
-        frame.at[pos, key] = value
-    except (TypeError, ValueError):
-        frame[key] = frame[key].astype(object)
-        frame.at[pos, key] = value
 
 
 class LayerStore:
@@ -219,11 +216,35 @@ class LayerStore:
             for k, v in fields.items()
         }
 
+    def _numeric(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The layer's number fields held as objects (numbers and blanks only) made numbers.
+
+        GeoJSON has no type for a field that is blank in every feature (it reads back
+        as text), and a field an update adds holds None beside its numbers: written
+        as they are, both would be saved as text ("24"). Text stays text (validation
+        reports it).
+        """
+        for field in SCHEMAS[self.layer].fields:
+            if field.kind not in ("int", "float") or field.name not in frame:
+                continue
+            values = frame[field.name].to_numpy(dtype=object)
+            present = pd.notna(values)
+            if frame[field.name].dtype.kind in "if" or not all(
+                isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                for v in values[present]
+            ):
+                continue
+            numbers = pd.Series(np.where(present, values, np.nan).astype(float), index=frame.index)
+            whole = present.all() and bool((numbers == numbers.round()).all())
+            frame[field.name] = numbers.astype(int) if whole else numbers
+        return frame
+
     def _normalised(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """Every column of `columns` present, ``rev`` an int (1 if absent), a fresh index."""
         for column in self.columns:
             if column not in frame:
                 frame[column] = None
+        self._numeric(frame)
         frame["rev"] = pd.to_numeric(frame["rev"], errors="coerce").fillna(1).astype(int)
         frame[self.key] = frame[self.key].astype(str)
         return frame.reset_index(drop=True)
@@ -262,6 +283,7 @@ class LayerStore:
         return gpd.GeoDataFrame(table, geometry=geometry_name, crs=WGS84)
 
     def _save(self, frame: gpd.GeoDataFrame) -> None:
+        frame = self._numeric(frame)
         if self.is_gpkg:
             io.update_gpkg({self.layer: frame}, self.path)
             return
@@ -370,8 +392,7 @@ class LayerStore:
             for key, value in self._typed(changes).items():
                 if key not in frame:
                     frame[key] = None
-                value = as_geometry(value) if key == "geometry" else value
-                _set_cell(frame, pos, key, value)
+                _set(frame, pos, key, as_geometry(value) if key == "geometry" else value)
             frame.at[pos, "rev"] = rev + 1
             self._check(frame.iloc[[pos]])
             self._save(frame)
@@ -405,7 +426,7 @@ class LayerStore:
             for fid, change in changes.items():
                 pos = where[fid]
                 for key, value in self._typed(change).items():
-                    _set_cell(frame, pos, key, as_geometry(value) if key == "geometry" else value)
+                    _set(frame, pos, key, as_geometry(value) if key == "geometry" else value)
                 frame.at[pos, "rev"] = int(frame.at[pos, "rev"]) + 1
             positions = [where[fid] for fid in changes]
             self._check(frame.iloc[positions])
