@@ -61,6 +61,13 @@ class MapPage:
         """Click `layer`'s option of the ``draw_layer`` control (by its word in the locales)."""
         name = t(f"drawlayer.{layer}", self.lang)
         self.page.locator(".st-key-draw_layer button", has_text=name).click()
+        # the map below is rebuilt for the layer: wait for the run that did it (its caption)
+        if layer == "sites":
+            caption = t("map.help", self.lang)
+        else:
+            how = "help_line" if layer == "paths" else "help_polygon"
+            caption = t(f"drawlayer.{how}", self.lang, layer=name)
+        self.expect(self.page.get_by_text(caption).first).to_be_visible()
         self.idle()
 
     def xy(self, lon: float, lat: float) -> tuple[float, float]:
