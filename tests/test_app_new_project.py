@@ -88,3 +88,26 @@ def test_map_page_renders_an_empty_project(workspace, lang):
     assert at.session_state[state.PROJECT] == "空"
     for page in ("app/pages/sites.py", "app/pages/data.py"):
         _ok(at.switch_page(page).run())
+
+
+@pytest.mark.parametrize(("basemap", "shifted"), [("none", False), ("gaode", True)])
+def test_a_click_on_the_place_map_sets_the_place_in_wgs84(workspace, basemap, shifted):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.session_state[state.BASEMAP] = basemap
+    at = _ok(at.run())
+    clicked = {"lat": 30.6502, "lng": 104.0801}  # where the map shows it (GCJ-02 on Gaode)
+    at.session_state[form.PLACE_MAP] = {"last_clicked": clicked}
+    at = _ok(at.run())
+    lon = at.number_input(key=form.LON).value
+    lat = at.number_input(key=form.LAT).value
+    if shifted:  # GCJ-02 is some 250-600 m off WGS84 in Chengdu: the place is the WGS84 point
+        assert (
+            0.001 < abs(lon - clicked["lng"]) < 0.01 and 0.0005 < abs(lat - clicked["lat"]) < 0.01
+        )
+    else:
+        assert (lon, lat) == pytest.approx((clicked["lng"], clicked["lat"]), abs=1e-6)
+    # the same click reported again on the next run is not taken again (typing wins)
+    at.number_input(key=form.LON).set_value(104.1)
+    at = _ok(at.run())
+    assert at.number_input(key=form.LON).value == pytest.approx(104.1)

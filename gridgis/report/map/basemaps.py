@@ -32,6 +32,7 @@ __all__ = [
     "display_datum",
     "for_display",
     "from_display",
+    "to_display",
 ]
 
 BASEMAPS = ("none", "osm", "gaode", "gaode_satellite", "tianditu", "tianditu_satellite")
@@ -57,6 +58,14 @@ def from_display(geometry: BaseGeometry, basemap: str) -> BaseGeometry:
     if datum == "wgs84":
         return geometry
     return convert_geometries(geometry, src=datum, dst="wgs84")
+
+
+def to_display(geometry: BaseGeometry, basemap: str) -> BaseGeometry:
+    """A WGS84 shape where `basemap` draws it (GCJ-02 on Gaode tiles): `from_display`'s inverse."""
+    datum = display_datum(basemap)
+    if datum == "wgs84":
+        return geometry
+    return convert_geometries(geometry, src="wgs84", dst=datum)
 
 
 def for_display(frame: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
