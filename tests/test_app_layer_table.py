@@ -107,7 +107,7 @@ def test_every_layer_shows_every_feature_with_its_area(sample):
     assert table["area_m2"].tolist() == pytest.approx(footprint.tolist(), rel=0.01)
     headers = _headers(at, "buildings")
     assert headers["area_m2"] == "Area (m²)" and headers["households"] == "Households"
-    assert headers[PICK] == "📍" and headers["households_estimate"] == "Households (estimate)"
+    assert headers[PICK] == "Show" and headers["households_estimate"] == "Households (estimate)"
     paths = _page(sample, "paths")
     assert _headers(paths, "paths")["width_m"] == "宽度（米）"
     assert _headers(paths, "paths")["length_m"] == "长度 (m)"

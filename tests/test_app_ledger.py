@@ -89,7 +89,9 @@ def test_a_bad_ledger_lists_row_and_column_and_writes_nothing(workspace):
     assert at.error and "2 problem(s)" in at.error[0].value
     problems = at.dataframe[0].value
     assert problems["Row"].tolist() == ["row 2", "row 3"]
-    assert problems["Column"].tolist() == ["households", "floors"]
+    assert problems["Column"].tolist() == ["Households", "Floors"]  # in the user's words
+    said = ["must be at least 0, got -5", "must be a number, got 'x'"]
+    assert problems["Problem"].tolist() == said
     assert not [b for b in at.button if b.key == "ledger_apply"]
     assert file.read_bytes() == before
 

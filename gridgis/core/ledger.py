@@ -233,8 +233,10 @@ def read_ledger(
     return frame
 
 
-def _number(value: Any, column: str) -> tuple[float | None, str | None]:
-    """The cell as a number (None when not given), or an error message."""
+def _number(
+    value: Any, column: str
+) -> tuple[float | None, tuple[str, str, tuple[tuple[str, str], ...]] | None]:
+    """The cell as a number (None when not given), or why not: (message, code, params)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         num = float(value)
         if num != num:
@@ -245,12 +247,16 @@ def _number(value: Any, column: str) -> tuple[float | None, str | None]:
             return None, None
         if not re.fullmatch(r"-?\d+(\.\d+)?", text):
             note = " (kept as text, never evaluated)" if text[0] in _FORMULA else ""
-            return None, f"{column} must be a number, got {text!r}{note}"
+            message = f"{column} must be a number, got {text!r}{note}"
+            return None, (message, "not_number", (("value", repr(text)),))
         num = float(text)
+    shown = _clean(value) if isinstance(value, str) else f"{num:g}"
     if num < _VALUES[column]:
-        return None, f"{column} must be >= {_VALUES[column]}, got {value!r}"
+        message = f"{column} must be >= {_VALUES[column]}, got {value!r}"
+        return None, (message, "below_min", (("minimum", f"{_VALUES[column]:g}"), ("value", shown)))
     if column in _INTS and not num.is_integer():
-        return None, f"{column} must be a whole number, got {value!r}"
+        message = f"{column} must be a whole number, got {value!r}"
+        return None, (message, "not_whole", (("value", shown),))
     return num, None
 
 
@@ -323,13 +329,19 @@ def join_ledger(buildings: pd.DataFrame, ledger: pd.DataFrame) -> LedgerJoin:
     warnings: list[Problem] = []
 
     def problem(
-        row: int, column: str | None, message: str, fix: str, *, warn: bool = False
+        row: int,
+        column: str | None,
+        message: str,
+        fix: str,
+        *,
+        warn: bool = False,
+        code: str | None = None,
+        params: tuple[tuple[str, str], ...] = (),
     ) -> None:
         shown = headers.get(column or "", column)
         where = f"{shown} ({column})" if column and shown != column else column
-        p = Problem(
-            message, source, "ledger", f"row {row}", where, fix, "warning" if warn else "error"
-        )
+        severity = "warning" if warn else "error"
+        p = Problem(message, source, "ledger", f"row {row}", where, fix, severity, code, params)
         (warnings if warn else errors).append(p)
 
     if "building_id" not in buildings:
@@ -346,7 +358,9 @@ def join_ledger(buildings: pd.DataFrame, ledger: pd.DataFrame) -> LedgerJoin:
         for col in (c for c in _VALUES if c in cells):
             num, bad = _number(cells[col], col)
             if bad:
-                problem(row, col, bad, f"write {col} as a plain number")
+                message, code, params = bad
+                problem(row, col, message, f"write {col} as a plain number", code=code,
+                        params=params)  # fmt: skip
             elif num is not None:
                 parsed[col] = num
         bid, key, why = _match(given, exact, numbers)
