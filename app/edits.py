@@ -106,7 +106,8 @@ def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[dict[
         if geom.geom_type != "Polygon" or geom.is_empty:
             state.flash("error", t("edit.bad_drawing", lang))
             continue
-        geom = shapely.set_precision(from_display(geom, basemap), 1e-8)
+        geom = layer_edits.snapped(path, from_display(geom, basemap), lang)
+        geom = shapely.set_precision(geom, 1e-8)
         target = st.session_state.get(state.REDRAW)
         try:
             if target:

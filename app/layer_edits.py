@@ -23,6 +23,7 @@ import streamlit as st
 from shapely.geometry import shape
 
 from app import state, workspace
+from gridgis.core.snapping import SNAP_M, snap_drawing
 from gridgis.core.store import LayerStore, ProjectStore
 from gridgis.errors import ConflictError, GridGISError, ValidationError
 from gridgis.report.i18n import t
@@ -38,6 +39,7 @@ __all__ = [
     "ingest",
     "layer_store",
     "problem_text",
+    "snapped",
     "update",
 ]
 
@@ -113,6 +115,22 @@ def _geometry(feature: dict[str, Any], layer: str, basemap: str, lang: str) -> A
     return shapely.set_precision(from_display(geom, basemap), 1e-8)
 
 
+def snapped(path: Path, geom: Any, lang: str) -> Any:
+    """`geom` with its vertices near the project's other shapes put onto them (a message says
+    how many moved: `gridgis.core.snapping`)."""
+    layers = workspace.load_project(path).layers
+    others = [
+        g
+        for name, frame in layers.items()
+        if name != "sites" and hasattr(frame, "geometry")
+        for g in frame.geometry
+    ]
+    result, moved = snap_drawing(geom, others, SNAP_M)
+    if moved:
+        state.flash("info", t("drawlayer.snapped", lang, n=moved, m=f"{SNAP_M:g}"))
+    return result
+
+
 def ingest(path: Path, layer: str, *, basemap: str, lang: str) -> list[dict[str, Any]]:
     """Store every drawing not stored yet as a feature of `layer`; return the stored rows."""
     done = state.ingested()
@@ -126,6 +144,7 @@ def ingest(path: Path, layer: str, *, basemap: str, lang: str) -> list[dict[str,
         geom = _geometry(feature, layer, basemap, lang)
         if geom is None:
             continue
+        geom = shapely.set_precision(snapped(path, geom, lang), 1e-8)
         try:
             row = _store_drawing(store, layer, geom, path, lang)
         except ConflictError as exc:

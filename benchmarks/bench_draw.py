@@ -98,14 +98,26 @@ def zoom_to(m: MapPage, points: list[tuple[float, float]]) -> None:
     m.page.wait_for_timeout(300)
 
 
+_WATCH_RUN = """() => {
+  window.__gridgisRun = 0;
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => {
+    const state = app.getAttribute("data-test-script-state");
+    if (state === "running") { window.__gridgisRun = 1; }
+    if (state === "notRunning" && window.__gridgisRun === 1) { window.__gridgisRun = 2; }
+  }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+}"""
+
+
 def baseline(m: MapPage, n: int) -> list[float]:
-    """Seconds of plain reruns: the draw-layer choice switched, nothing written."""
+    """Seconds of plain reruns: the edit-mode choice switched (the map stays), nothing written."""
     out = []
     for i in range(n):
-        layer, tool = ("paths", "polyline") if i % 2 == 0 else ("sites", "polygon")
+        mode = t("mapedit.mode_move" if i % 2 == 0 else "mapedit.mode_vertices", LANG)
+        m.page.evaluate(_WATCH_RUN)
         start = time.perf_counter()
-        m.page.locator(".st-key-draw_layer button", has_text=t(f"drawlayer.{layer}", LANG)).click()
-        m.ready(tool)
+        m.page.locator(".st-key-edit_mode button", has_text=mode).click()
+        m.page.wait_for_function("() => window.__gridgisRun === 2", timeout=60_000)
         out.append(time.perf_counter() - start)
     return out
 
@@ -167,8 +179,9 @@ def measure(context, url: str, project: str, folder: Path, boxes, repeat: int) -
     m = MapPage(page, LANG, expect)
     m.ready()
     first_building = len(LayerStore(folder, "buildings").load())
-    base = baseline(m, 2 * repeat)
     m.choose_layer("sites")
+    m.ready()
+    base = baseline(m, 2 * repeat)
     sites = [draw_site(m, boxes(i, "site"), folder) for i in range(repeat)]
     m.choose_layer("buildings")
     m.ready()

@@ -10,6 +10,7 @@ then the toolbar's finish link).
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 from gridgis.report.i18n import t
@@ -50,11 +51,21 @@ class MapPage:
         self.page.locator(IDLE).wait_for()
 
     def ready(self, tool: str = "polygon") -> None:
-        """Wait until the run is over and the (possibly new) map shows `tool` in its toolbar."""
+        """Wait until the run is over and the (possibly new) map shows `tool` in its toolbar.
+
+        A rebuilt map briefly stands beside the old one: wait until one is left and
+        it shows the tool (checked together, so a map added meanwhile starts over).
+        """
         self.idle()
-        self.expect(self.page.locator(MAP_IFRAME)).to_have_count(1)
-        self.frame.locator(_TOOLS[tool]).wait_for(state="visible", timeout=45_000)
-        inner = self.page.locator(MAP_IFRAME).element_handle().content_frame()
+        maps = self.page.locator(MAP_IFRAME)
+        deadline = time.monotonic() + 45
+        while True:
+            if maps.count() == 1 and self.frame.locator(_TOOLS[tool]).is_visible():
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no single map with the {tool} tool after 45 s")
+            self.page.wait_for_timeout(100)
+        inner = maps.element_handle().content_frame()
         inner.wait_for_function("() => window.map && window.map.latLngToContainerPoint")
 
     def choose_layer(self, layer: str) -> None:

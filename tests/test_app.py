@@ -239,7 +239,8 @@ def test_redraw_replaces_the_outline(workspace):
     at = _draw(at, SHED, bigger)
     sites = _store(workspace).load()
     assert len(sites) == 4
-    assert shapely.hausdorff_distance(sites.set_index("site_id").loc["S1"].geometry, bigger) < 1e-7
+    # as drawn, but for vertices within 0.5 m of other shapes, snapped onto them
+    assert shapely.hausdorff_distance(sites.set_index("site_id").loc["S1"].geometry, bigger) < 6e-6
     assert not at.session_state[state.REDRAW]
 
 
