@@ -23,7 +23,7 @@ from gridgis.core.store import EDITABLE
 from gridgis.errors import ConflictError, GridGISError, ValidationError
 from gridgis.report.i18n import t
 from gridgis.report.map.view import from_display
-from gridgis.report.problems import problem_message
+from gridgis.report.problems import conflict_detail, problem_message
 
 __all__ = ["delete", "drawing_hash", "ingest", "ingest_pending", "undo", "update"]
 
@@ -113,7 +113,11 @@ def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[dict[
             if target:
                 row = store.get(target)
                 if row is None:
-                    raise ConflictError(f"site {target!r} was deleted by another session")
+                    raise ConflictError(
+                        f"site {target!r} was deleted by another session",
+                        feature=target,
+                        kind="deleted",
+                    )
                 after = store.update(target, expected_rev=int(row["rev"]), geometry=geom)
                 _push("update", target, row, after)
                 state.flash("success", t("edit.redrawn", lang, site=target))
@@ -125,7 +129,7 @@ def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[dict[
                 state.flash("success", t("edit.added", lang, site=row["site_id"]))
                 out.append(row)
         except ConflictError as exc:
-            state.flash("error", t("edit.conflict", lang, detail=str(exc)))
+            state.flash("error", t("edit.conflict", lang, detail=conflict_detail(exc, lang)))
             st.session_state[state.REDRAW] = None
         except GridGISError as exc:
             state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc, lang)))
@@ -160,7 +164,11 @@ def update(
     before = store.get(site_id)
     try:
         if before is None:
-            raise ConflictError(f"site {site_id!r} was deleted by another session")
+            raise ConflictError(
+                f"site {site_id!r} was deleted by another session",
+                feature=site_id,
+                kind="deleted",
+            )
         if _same(value, before.get(field)):
             return
         if int(before["rev"]) != rev and _same(before.get(field), shown):
@@ -172,7 +180,7 @@ def update(
             )
         after = store.update(site_id, expected_rev=rev, **{field: value})
     except ConflictError as exc:
-        state.flash("error", t("edit.conflict", lang, detail=str(exc)))
+        state.flash("error", t("edit.conflict", lang, detail=conflict_detail(exc, lang)))
         return
     except GridGISError as exc:
         state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc, lang)))
@@ -192,7 +200,7 @@ def delete(path: Path, site_id: str, rev: int, lang: str) -> None:
     try:
         store.delete(site_id, expected_rev=rev)
     except ConflictError as exc:
-        state.flash("error", t("edit.conflict", lang, detail=str(exc)))
+        state.flash("error", t("edit.conflict", lang, detail=conflict_detail(exc, lang)))
         return
     _push("delete", site_id, before, None)
     _saw(store)
@@ -227,7 +235,7 @@ def undo(path: Path, lang: str) -> None:
         else:
             now = store.restore(entry["before"])
     except ConflictError as exc:
-        state.flash("error", t("edit.undo_conflict", lang, detail=str(exc)))
+        state.flash("error", t("edit.undo_conflict", lang, detail=conflict_detail(exc, lang)))
         return
     except GridGISError as exc:
         state.flash("error", t("edit.not_saved", lang, detail=_problem_text(exc, lang)))

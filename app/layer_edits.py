@@ -28,7 +28,7 @@ from gridgis.core.store import LayerStore, ProjectStore
 from gridgis.errors import ConflictError, GridGISError, ValidationError
 from gridgis.report.i18n import t
 from gridgis.report.map.view import from_display
-from gridgis.report.problems import problem_message
+from gridgis.report.problems import conflict_detail, problem_message
 
 __all__ = [
     "DEFAULTS",
@@ -148,7 +148,7 @@ def ingest(path: Path, layer: str, *, basemap: str, lang: str) -> list[dict[str,
         try:
             row = _store_drawing(store, layer, geom, path, lang)
         except ConflictError as exc:
-            detail = str(exc)
+            detail = conflict_detail(exc, lang)
             state.flash("error", t("drawlayer.conflict", lang, feature=layer, detail=detail))
             continue
         except GridGISError as exc:
@@ -227,7 +227,11 @@ def update(
     before = store.get(fid)
     try:
         if before is None:
-            raise ConflictError(f"{store.noun} {fid!r} was deleted by another session")
+            raise ConflictError(
+                f"{store.noun} {fid!r} was deleted by another session",
+                feature=fid,
+                kind="deleted",
+            )
         stored = _plain(before.get(field), field)
         if value == stored:
             return
@@ -236,7 +240,9 @@ def update(
             base = int(before["rev"])  # changed elsewhere, but not this field
         after = store.update(fid, expected_rev=base, **{field: value})
     except ConflictError as exc:
-        state.flash("error", t("drawlayer.conflict", lang, feature=fid, detail=str(exc)))
+        state.flash(
+            "error", t("drawlayer.conflict", lang, feature=fid, detail=conflict_detail(exc, lang))
+        )
         return
     except GridGISError as exc:
         state.flash("error", t("drawlayer.not_saved", lang, detail=problem_text(exc, layer, lang)))
@@ -258,7 +264,9 @@ def delete(path: Path, layer: str, fid: str, rev: int, lang: str) -> None:
     try:
         store.delete(fid, expected_rev=rev)
     except ConflictError as exc:
-        state.flash("error", t("drawlayer.conflict", lang, feature=fid, detail=str(exc)))
+        state.flash(
+            "error", t("drawlayer.conflict", lang, feature=fid, detail=conflict_detail(exc, lang))
+        )
         return
     state.push_undo("delete", fid, before, None, layer=layer)
     _wrote(path)

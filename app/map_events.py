@@ -21,6 +21,7 @@ from gridgis.errors import ConflictError, GridGISError
 from gridgis.report.i18n import t
 from gridgis.report.map.editing import MapEvent, event_of
 from gridgis.report.map.view import from_display
+from gridgis.report.problems import conflict_detail
 
 __all__ = ["apply_events", "pending_events"]
 
@@ -71,10 +72,17 @@ def _save(path: Path, event: MapEvent, basemap: str, lang: str) -> dict[str, Any
     before = store.get(event.fid)
     try:
         if before is None:
-            raise ConflictError(f"{event.fid!r} was deleted by another session")
+            raise ConflictError(
+                f"{event.fid!r} was deleted by another session",
+                feature=event.fid,
+                kind="deleted",
+            )
         after: dict[str, Any] = store.update(event.fid, expected_rev=event.rev, geometry=geom)
     except ConflictError as exc:
-        state.flash("error", t("mapedit.conflict", lang, feature=event.fid, detail=str(exc)))
+        state.flash(
+            "error",
+            t("mapedit.conflict", lang, feature=event.fid, detail=conflict_detail(exc, lang)),
+        )
         return None
     except GridGISError as exc:
         detail = layer_edits.problem_text(exc, event.layer, lang)

@@ -108,7 +108,34 @@ class ProjectError(GridGISError):
 
 
 class ConflictError(GridGISError):
-    """Another session changed or deleted what this one tried to change."""
+    """Another session changed or deleted what this one tried to change.
+
+    Parameters
+    ----------
+    message
+        What happened, in English.
+    feature
+        The id of the feature concerned, when one.
+    kind
+        ``"changed"`` (another revision is stored), ``"deleted"``, or None.
+    revision, expected
+        With ``"changed"``: the revision stored now and the one the change was made on.
+
+    Faces say it in the user's language with `gridgis.report.problems.conflict_detail`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        feature: str | None = None,
+        kind: str | None = None,
+        revision: int | None = None,
+        expected: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.feature, self.kind = feature, kind
+        self.revision, self.expected = revision, expected
 
 
 class ValidationError(GridGISError):

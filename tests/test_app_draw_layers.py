@@ -183,6 +183,8 @@ def test_a_stale_edit_from_another_session_is_a_conflict(bare):
         99
     ).run()
     assert any("另一会话" in e.value and "B1" in e.value for e in at.error)
+    said = " ".join(e.value for e in at.error)
+    assert "第 2 版" in said and "another session" not in said  # all of it in Chinese
     assert _rows(bare, "buildings")["B1"]["households"] == 12
     # the form shows what is on disk now
     now = at.number_input(key=state.layer_edit_key("buildings", "households", "B1", 2, "zh"))

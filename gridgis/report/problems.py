@@ -10,7 +10,7 @@ Examples
 --------
 >>> import re
 
-from gridgis.errors import Problem
+from gridgis.errors import ConflictError, GridGISError, Problem
 >>> p = Problem("households must be >= 0, got -3", layer="buildings", feature="B2",
 ...             field="households", code="below_min", params=(("minimum", "0"), ("value", "-3")))
 >>> problem_message(p, "zh")
@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import re
 
-from gridgis.errors import Problem
+from gridgis.errors import ConflictError, GridGISError, Problem
 from gridgis.report.i18n import has, t
 
-__all__ = ["feature_label", "field_label", "problem_message", "problem_reason"]
+__all__ = ["conflict_detail", "feature_label", "field_label", "problem_message", "problem_reason"]
 
 _KEYED = re.compile(r"^\w+='(?P<fid>[^']*)'(?: \(row \d+\))?$")
 
@@ -71,3 +71,19 @@ def problem_message(problem: Problem, lang: str) -> str:
     if feature or field:
         return t("problem.where", lang, where=feature or field, reason=reason)
     return reason
+
+
+def conflict_detail(exc: GridGISError, lang: str) -> str:
+    """Why a change was refused as a conflict, in `lang` (the English message if unknown).
+
+    >>> conflict_detail(ConflictError("x", feature="B1", kind="changed", revision=3, expected=2),
+    ...                 "zh")
+    'B1 已被另一会话改过（现为第 3 版，你改的是第 2 版）'
+    """
+    if not isinstance(exc, ConflictError) or exc.kind not in ("changed", "deleted"):
+        return str(exc)
+    feature = exc.feature or ""
+    if exc.kind == "deleted":
+        return t("problem.conflict_deleted", lang, feature=feature)
+    return t("problem.conflict_changed", lang, feature=feature, revision=exc.revision,
+             expected=exc.expected)  # fmt: skip

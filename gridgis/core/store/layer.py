@@ -339,8 +339,9 @@ class LayerStore:
     def _changed_elsewhere(self, fid: str, rev: int, expected: int, what: str) -> ConflictError:
         return ConflictError(
             f"{self.noun} {fid!r} was changed by another session (revision {rev}, you "
-            f"{what} revision {expected}); your change was not saved: reload"
-        )
+            f"{what} revision {expected}); your change was not saved: reload",
+            feature=fid, kind="changed", revision=rev, expected=expected,
+        )  # fmt: skip
 
     def add(
         self, geometry: BaseGeometry | Mapping[str, Any], *, fid: str | None = None, **fields: Any
@@ -385,7 +386,11 @@ class LayerStore:
             frame = self.load()
             pos = self._locate(frame, fid)
             if pos is None:
-                raise ConflictError(f"{self.noun} {fid!r} was deleted by another session")
+                raise ConflictError(
+                    f"{self.noun} {fid!r} was deleted by another session",
+                    feature=fid,
+                    kind="deleted",
+                )
             rev = int(frame.at[pos, "rev"])
             if rev != expected_rev:
                 raise self._changed_elsewhere(fid, rev, expected_rev, "edited")
@@ -416,7 +421,11 @@ class LayerStore:
             where = {fid: pos for pos, fid in enumerate(frame[self.key])}
             for fid in changes:
                 if fid not in where:
-                    raise ConflictError(f"{self.noun} {fid!r} was deleted by another session")
+                    raise ConflictError(
+                        f"{self.noun} {fid!r} was deleted by another session",
+                        feature=fid,
+                        kind="deleted",
+                    )
                 rev, expected = int(frame.at[where[fid], "rev"]), expected_revs.get(fid)
                 if rev != expected:
                     raise self._changed_elsewhere(fid, rev, -1 if expected is None else expected,
@@ -450,8 +459,9 @@ class LayerStore:
             if expected_rev is not None and rev != expected_rev:
                 raise ConflictError(
                     f"{self.noun} {fid!r} was changed by another session (revision {rev}, you "
-                    f"saw {expected_rev}); not deleted: reload"
-                )
+                    f"saw {expected_rev}); not deleted: reload",
+                    feature=fid, kind="changed", revision=rev, expected=expected_rev,
+                )  # fmt: skip
             self._save(frame.drop(index=frame.index[pos]).reset_index(drop=True))
 
     def restore(self, row: Mapping[str, Any]) -> dict[str, Any]:
