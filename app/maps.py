@@ -12,10 +12,12 @@ import logging
 from pathlib import Path
 
 import folium
+import pandas as pd
 
 from app import layer_edits, mapwidget, state, workspace
 from app.context import Context
 from app.views.trace import served_url
+from gridgis.analysis.microgrids import microgrid_households
 from gridgis.core.plan_image import PlanImageStore
 from gridgis.errors import GridGISError
 from gridgis.report.i18n import t
@@ -60,7 +62,20 @@ def base_map(
     """
     key = (tianditu_key or "").strip() if basemap.startswith("tianditu") else None
     stamp = workspace.stamp_without(ctx.path, skip) if skip else workspace.stamp(ctx.path)
+    if skip == "buildings":  # the micro-grids' labels sum their buildings' households
+        stamp = (*stamp, _grid_counts(ctx))
     return _base(str(ctx.path), stamp, lang, basemap, key, skip)
+
+
+def _grid_counts(ctx: Context) -> tuple[object, ...]:
+    """The micro-grids' households as the base map labels them (they follow the buildings)."""
+    layers = ctx.project.layers
+    grids = layers.get("microgrids")
+    if grids is None or not len(grids):
+        return ()
+    per_floor = ctx.project.settings.general.households_per_floor_fallback.value
+    counts = microgrid_households(grids, layers.get("buildings"), per_floor=per_floor)
+    return tuple(None if pd.isna(n) else int(n) for n in counts)
 
 
 def edit_group(path: Path, layer: str, lang: str, basemap: str) -> folium.FeatureGroup:

@@ -133,3 +133,20 @@ def test_no_compound_is_named(sample) -> None:
     empty = gpd.GeoDataFrame(geometry=[], crs=4326)
     with pytest.raises(GridGISError, match="compound has no area"):
         microgrid_from_buildings(empty, buildings, ["B1"], grid_id="G", name="n", per_floor=2)
+
+
+def test_a_microgrid_made_from_buildings_follows_their_households_later():
+    import pandas as pd
+
+    from gridgis.analysis.microgrids import microgrid_households
+
+    grids = pd.DataFrame(
+        {"grid_id": ["G1", "G2", "G3"], "households": [84, 50, 7],
+         "building_ids": ["B1,B2", None, "B1,GONE"]}
+    )  # fmt: skip
+    buildings = pd.DataFrame({"building_id": ["B1", "B2"], "households": [89, 84]})
+    counts = microgrid_households(grids, buildings, per_floor=2).tolist()
+    assert counts == [173, 50, 7]  # summed now; drawn by hand; a member gone: as stored
+    buildings.loc[1, "households"] = None
+    buildings["units"], buildings["floors"] = [None, None], [None, None]
+    assert pd.isna(microgrid_households(grids, buildings, per_floor=2).iloc[0])  # unknown member

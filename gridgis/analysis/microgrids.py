@@ -27,7 +27,7 @@ from gridgis.core.crs import local_metric_crs
 from gridgis.core.schema import resolve_households
 from gridgis.errors import GridGISError
 
-__all__ = ["building_cells", "microgrid_from_buildings", "sample_outlines"]
+__all__ = ["building_cells", "microgrid_from_buildings", "microgrid_households", "sample_outlines"]
 
 WGS84 = "EPSG:4326"
 SPACING_M = 1.0  # outline sample spacing; cells are exact to well under this
@@ -284,3 +284,41 @@ def microgrid_from_buildings(
     }
     frame = pd.DataFrame(row, index=[0])
     return gpd.GeoDataFrame(frame, geometry=[geom], crs=metric).to_crs(WGS84)
+
+
+def microgrid_households(
+    grids: pd.DataFrame, buildings: pd.DataFrame | None, *, per_floor: float
+) -> pd.Series:
+    """Each micro-grid's households now: its member buildings' sum, else its own count.
+
+    A micro-grid made from buildings (`microgrid_from_buildings`) lists them in
+    ``building_ids``; their households may have changed since (a ledger applied, a
+    form edited), so the sum is taken again from the buildings as they are. A
+    micro-grid drawn by hand, or whose members are gone, keeps its ``households``.
+    NA when a member's households are unknown.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"grid_id": ["G1", "G2"], "households": [10, 40],
+    ...                   "building_ids": ["A,B", None]})
+    >>> b = pd.DataFrame({"building_id": ["A", "B"], "households": [12, 30]})
+    >>> microgrid_households(g, b, per_floor=2).tolist()
+    [42, 40]
+    """
+    own = pd.to_numeric(grids["households"], errors="coerce") if "households" in grids else None
+    out = pd.Series(pd.NA, index=grids.index, dtype="Int64")
+    if own is not None:
+        out[:] = own.round().astype("Int64")
+    if buildings is None or not len(buildings) or "building_ids" not in grids:
+        return out
+    counts = resolve_households(buildings, per_floor=per_floor)["households"]
+    by_id = dict(zip(buildings["building_id"].astype(str), counts, strict=True))
+    for pos, members in enumerate(grids["building_ids"]):
+        if not isinstance(members, str) or not members.strip():
+            continue
+        ids = [m.strip() for m in members.split(",") if m.strip()]
+        if not ids or any(i not in by_id for i in ids):
+            continue  # a member was deleted or renamed: the stored count stands
+        values = [by_id[i] for i in ids]
+        out.iloc[pos] = pd.NA if any(pd.isna(v) for v in values) else round(float(sum(values)))
+    return out

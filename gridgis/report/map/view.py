@@ -38,6 +38,7 @@ import pandas as pd
 import shapely
 from folium.plugins import Draw
 
+from gridgis.analysis.microgrids import microgrid_households
 from gridgis.core.plan_image import PlanImage
 from gridgis.core.project import Project
 from gridgis.core.schema import resolve_households
@@ -121,17 +122,14 @@ def _add_grids(
     grids: gpd.GeoDataFrame,
     lang: str,
     avoid: gpd.GeoDataFrame | None,
+    counts: pd.Series,
 ) -> LegendRows:
+    """The micro-grids, labelled with `counts` (`microgrid_households`: members summed now)."""
     names = feature_names(grids, lang)
     props = pd.DataFrame({"name": names}, index=grids.index)
     props["leader"] = grids["leader"].map(esc) if "leader" in grids else "—"
-    counts = (
-        pd.to_numeric(grids["households"], errors="coerce")
-        if "households" in grids
-        else pd.Series(np.nan, index=grids.index)
-    )
     hh = counts.map(lambda n: "—" if pd.isna(n) else t("map.hh_unit", lang, n=int(n)))
-    if "households" in grids:
+    if "households" in grids or "building_ids" in grids:
         props["households"] = hh
     props["_s"] = [str(i % len(PASTELS)) for i in range(len(grids))]
     labels = label_rows(
@@ -247,7 +245,9 @@ def _draw_layer(
         if "sites" in layers:  # a site's icon and name stand out beyond its outline
             parts.append(shapely.buffer(layers["sites"].geometry.to_numpy(), LABEL_CLEARANCE_DEG))
         avoid = gpd.GeoDataFrame(geometry=np.concatenate(parts), crs=4326) if parts else None
-        return _add_grids(parent, frame, lang, avoid)
+        per_floor = project.settings.general.households_per_floor_fallback.value
+        counts = microgrid_households(frame, layers.get("buildings"), per_floor=per_floor)
+        return _add_grids(parent, frame, lang, avoid, counts)
     if name == "compound":
         if parent is not None:
             props = pd.DataFrame({"name": feature_names(frame, lang), "_s": ""}, index=frame.index)
