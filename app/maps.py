@@ -11,7 +11,6 @@ import functools
 import logging
 from pathlib import Path
 
-import folium
 import pandas as pd
 
 from app import layer_edits, mapwidget, state, workspace
@@ -78,15 +77,34 @@ def _grid_counts(ctx: Context) -> tuple[object, ...]:
     return tuple(None if pd.isna(n) else int(n) for n in counts)
 
 
-def edit_group(path: Path, layer: str, lang: str, basemap: str) -> folium.FeatureGroup:
-    """The layer being edited, drawn as on the base map, with its pickable overlay on top."""
-    project = workspace.load_project(path, workspace.stamp(path))
+def edit_group(path: Path, layer: str, lang: str, basemap: str) -> str:
+    """The script of the layer being edited, drawn as on the base map, with its pickable
+    overlay on top, for `mapwidget.show`'s ``more_groups`` (cached per project stamp,
+    selection and edit mode: a rerun that changes none of them costs nothing)."""
+    selected = state.layer_selection().get(layer)
+    return _edit_group(str(path), workspace.stamp(path), layer, lang, basemap, selected,
+                       state.edit_mode())  # fmt: skip
+
+
+@functools.lru_cache(maxsize=8)
+def _edit_group(
+    path: str,
+    stamp: workspace.Stamp,
+    layer: str,
+    lang: str,
+    basemap: str,
+    selected: str | None,
+    mode: str,
+) -> str:
+    project = workspace.load_project(path, stamp)
     group = layer_group(project, layer, lang=lang, basemap=basemap)
-    edit_overlay(path, layer, lang, basemap).add_to(group)
-    return group
+    edit_overlay(Path(path), layer, lang, basemap, selected, mode).add_to(group)
+    return mapwidget.feature_group_script(group, idx=1)
 
 
-def edit_overlay(path: Path, layer: str, lang: str, basemap: str) -> EditLayer:
+def edit_overlay(
+    path: Path, layer: str, lang: str, basemap: str, selected: str | None, mode: str
+) -> EditLayer:
     """The features of `layer` (not the sites), pickable and editable on the map page."""
     store = layer_edits.layer_store(path, layer)
     frame = for_display(store.load(), basemap)
@@ -96,6 +114,5 @@ def edit_overlay(path: Path, layer: str, lang: str, basemap: str) -> EditLayer:
         f"<b>{esc(fid)}</b>{'' if name == '—' else ' · ' + esc(name)}<br><i>{esc(hint)}</i>"
         for fid, name in zip(frame[store.key], names, strict=True)
     ]
-    selected = state.layer_selection().get(layer)
     return EditLayer(frame, layer=layer, key=store.key, tooltips=tips, selected=selected,
-                     mode=state.edit_mode())  # fmt: skip
+                     mode=mode)  # fmt: skip

@@ -133,10 +133,15 @@ def _defaults(prepared: PreparedMap, returned_objects: list[str]) -> dict[str, A
     return {k: v for k, v in everything.items() if k in returned_objects}
 
 
-def feature_group_script(group: folium.FeatureGroup) -> str:
-    """The script ``st_folium`` sends for ``feature_group_to_add=group``."""
+def feature_group_script(group: folium.FeatureGroup, idx: int = 0) -> str:
+    """The script ``st_folium`` sends for ``feature_group_to_add=group``.
+
+    `idx` numbers the group's variable (``feature_group_feature_group_<idx>``):
+    scripts of several groups can be sent together (`show`'s ``more_groups``),
+    each added to the map and removed again on the next update.
+    """
     stub = folium.Map(tiles=None)  # only its name is used: it becomes "map_div"
-    return sf._get_feature_group_string(group, map=stub, idx=0)
+    return sf._get_feature_group_string(group, map=stub, idx=idx)
 
 
 def component_key(prepared: PreparedMap, key: str) -> str:
@@ -153,14 +158,19 @@ def show(
     feature_group: folium.FeatureGroup | None = None,
     height: int = 640,
     returned_objects: list[str] | None = None,
+    more_groups: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Show the map; return its value (only `returned_objects` trigger a rerun).
 
-    The value is also copied to ``st.session_state[key]`` whenever it changes.
+    `more_groups` are scripts of further feature groups made ahead with
+    `feature_group_script` (``idx`` 1, 2, ...: a caller can cache them). The value
+    is also copied to ``st.session_state[key]`` whenever it changes.
     """
     returned = list(returned_objects or [])
     hash_key = component_key(prepared, key)
     group = feature_group_script(feature_group) if feature_group is not None else None
+    if more_groups:
+        group = (group or "") + "".join(more_groups)
 
     def on_change() -> None:
         st.session_state[key] = st.session_state.get(hash_key, {})

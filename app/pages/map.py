@@ -124,8 +124,7 @@ def map_and_panel() -> Context:
             draw_tools=layer_edits.TOOLS[layer],
             edit=state.edit_mode() if layer == "sites" else None,
         )
-        if layer != "sites":
-            edit_group(ctx.path, layer, lang, basemap).add_to(group)
+        more = (edit_group(ctx.path, layer, lang, basemap),) if layer != "sites" else ()
         mark("sites layer")
         mapwidget.show(
             prepared,
@@ -133,6 +132,7 @@ def map_and_panel() -> Context:
             feature_group=group,
             height=580,
             returned_objects=["all_drawings"],
+            more_groups=more,
         )
         if layer == "sites":
             st.caption(t("map.help", lang) + " " + t("mapedit.help", lang))
