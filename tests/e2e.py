@@ -91,3 +91,24 @@ def keep_offline(context: Any, served: list[str] | None = None) -> list[str]:
 
     context.route("**/*", route)
     return aborted
+
+
+def wait_for_value(page: Any, label: str, value: str, timeout_s: float = 30) -> None:
+    """Wait until the one widget labelled `label` shows `value`.
+
+    Streamlit 1.67 may keep the old form's widgets beside the new ones for a moment
+    after a pick or a save, so both the count and the value are checked together.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    found = page.get_by_label(label, exact=True)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if found.count() == 1 and found.input_value(timeout=1_000) == value:
+                return
+        except PlaywrightError:  # the widget was replaced while being read
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{label!r} never showed {value!r} alone")
+        page.wait_for_timeout(100)

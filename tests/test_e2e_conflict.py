@@ -20,7 +20,15 @@ import pytest
 from gridgis.core.store import LayerStore
 from gridgis.report.i18n import t
 
-from .e2e import ARGS, ARTIFACTS, CHROMIUM, keep_offline, needs_chromium, running_app
+from .e2e import (
+    ARGS,
+    ARTIFACTS,
+    CHROMIUM,
+    keep_offline,
+    needs_chromium,
+    running_app,
+    wait_for_value,
+)
 from .e2e_map import MapPage
 
 pytestmark = [needs_chromium, pytest.mark.browser, pytest.mark.slow]
@@ -103,7 +111,7 @@ def test_two_browsers_edit_one_buildings_households(two_browsers):
     for m in (a, b):
         m.choose_layer("buildings")
         pick(m, chooser, "B1")
-        expect(field(m, households)).to_have_value(str(before))
+        wait_for_value(m.page, households, str(before))
 
     save(a, households, str(before + 5))
     expect(a.page.get_by_text(t("drawlayer.saved", LANG, feature="B1"))).to_be_visible()
@@ -113,7 +121,7 @@ def test_two_browsers_edit_one_buildings_households(two_browsers):
     expect(b.page.get_by_text(message("drawlayer.conflict", feature="B1"))).to_be_visible()
     b.idle()
     assert int(store.get("B1")["households"]) == before + 5  # A's edit is not lost
-    expect(field(b, households)).to_have_value(str(before + 5))
+    wait_for_value(b.page, households, str(before + 5))
     b.page.screenshot(path=ARTIFACTS / "conflict_building.png")
 
     save(b, households, str(before + 9))  # now B has seen A's value: its edit goes through

@@ -20,6 +20,7 @@ from .e2e import (
     keep_offline,
     needs_chromium,
     running_app,
+    wait_for_value,
 )
 
 pytestmark = [needs_chromium, pytest.mark.slow]
@@ -160,7 +161,7 @@ def test_pick_move_snap_undo_a_building_and_a_site(app):
                 expect(markers).to_have_count(len(_vertices(original)) - 1)
                 page.locator(IDLE).wait_for()
                 name = _name(folder, layer, fid)  # its form beside the map
-                expect(page.get_by_label("Name", exact=True)).to_have_value(name)
+                wait_for_value(page, "Name", name)
                 box()["frame"].evaluate("() => { window.gridgisMark = 7; }")
 
                 def same_map() -> bool:  # saving a feature of the layer being edited

@@ -22,7 +22,16 @@ from gridgis.report.i18n import t
 from gridgis.report.labels import money
 
 from .conftest import REPO
-from .e2e import ARGS, ARTIFACTS, CHROMIUM, IDLE, keep_offline, needs_chromium, running_app
+from .e2e import (
+    ARGS,
+    ARTIFACTS,
+    CHROMIUM,
+    IDLE,
+    keep_offline,
+    needs_chromium,
+    running_app,
+    wait_for_value,
+)
 from .e2e_map import MapPage, metres_to_lonlat
 
 pytestmark = [needs_chromium, pytest.mark.browser, pytest.mark.slow]
@@ -160,14 +169,13 @@ def test_start_a_compound_from_nothing(app):
             m.draw("polygon", CORNER)
             toast(t("drawlayer.added", LANG, layer=t("drawlayer.spaces", LANG), feature="SP1"))
             m.idle()
-            kind = page.get_by_label(t("drawlayer.kind", LANG), exact=True)
-            expect(kind).to_have_value(t("map.golden_corner", LANG))
+            wait_for_value(page, t("drawlayer.kind", LANG), t("map.golden_corner", LANG))
             m.choose_layer("paths")
             m.draw("polyline", LANE)
             toast(t("drawlayer.added", LANG, layer=t("drawlayer.paths", LANG), feature="P1"))
             m.idle()
+            wait_for_value(page, t("drawlayer.kind", LANG), t("map.footpath", LANG))  # new path
             kind = page.get_by_label(t("drawlayer.kind", LANG), exact=True)
-            expect(kind).to_have_value(t("map.footpath", LANG))  # a new path's kind
             kind.click()
             page.get_by_role("option", name=t("map.fire_lane", LANG), exact=True).click()
             toast(t("drawlayer.saved", LANG, feature="P1"))
