@@ -55,6 +55,7 @@ def _store(path: Path, layer: str) -> Any:
 
 
 def _select(event: MapEvent) -> None:
+    state.map_picked()[event.layer] = event.fid
     if event.layer == "sites":
         state.set_value(state.SELECTED, event.fid)
     else:

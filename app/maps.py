@@ -82,8 +82,9 @@ def edit_group(path: Path, layer: str, lang: str, basemap: str) -> str:
     overlay on top, for `mapwidget.show`'s ``more_groups`` (cached per project stamp,
     selection and edit mode: a rerun that changes none of them costs nothing)."""
     selected = state.layer_selection().get(layer)
+    editing = state.map_picked().get(layer)
     return _edit_group(str(path), workspace.stamp(path), layer, lang, basemap, selected,
-                       state.edit_mode())  # fmt: skip
+                       state.edit_mode(), editing)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=8)
@@ -95,15 +96,22 @@ def _edit_group(
     basemap: str,
     selected: str | None,
     mode: str,
+    editing: str | None,
 ) -> str:
     project = workspace.load_project(path, stamp)
     group = layer_group(project, layer, lang=lang, basemap=basemap)
-    edit_overlay(Path(path), layer, lang, basemap, selected, mode).add_to(group)
+    edit_overlay(Path(path), layer, lang, basemap, selected, mode, editing).add_to(group)
     return mapwidget.feature_group_script(group, idx=1)
 
 
 def edit_overlay(
-    path: Path, layer: str, lang: str, basemap: str, selected: str | None, mode: str
+    path: Path,
+    layer: str,
+    lang: str,
+    basemap: str,
+    selected: str | None,
+    mode: str,
+    editing: str | None = None,
 ) -> EditLayer:
     """The features of `layer` (not the sites), pickable and editable on the map page."""
     store = layer_edits.layer_store(path, layer)
@@ -115,4 +123,4 @@ def edit_overlay(
         for fid, name in zip(frame[store.key], names, strict=True)
     ]
     return EditLayer(frame, layer=layer, key=store.key, tooltips=tips, selected=selected,
-                     mode=mode)  # fmt: skip
+                     mode=mode, editing=editing)  # fmt: skip

@@ -41,6 +41,7 @@ LAYER_TABLE_ROUND = "layer_table_round"  # + ":" + layer: bumps to start the tab
 SELECTED = "selected_site"  # site_id shown beside the map
 REDRAW = "redraw_site"  # site_id whose outline the next drawing replaces, or None
 EDIT_MODE = "edit_mode"  # "vertices" | "move": what dragging the picked feature on the map does
+MAP_PICKED = "map_picked"  # {layer: feature id} last picked by a click on the map (editable)
 COMPARE = "compare_sites"  # site_ids compared side by side on the sites page
 
 # --- drawing and editing --------------------------------------------------------------
@@ -205,6 +206,11 @@ def edit_mode() -> str:
     """What dragging the picked feature does: ``"vertices"`` (default) or ``"move"``."""
     value = st.session_state.get(EDIT_MODE)
     return value if value in ("vertices", "move") else "vertices"
+
+
+def map_picked() -> dict[str, str]:
+    """``{layer: feature id}`` last picked by a click on the map: its vertices are shown."""
+    return st.session_state.setdefault(MAP_PICKED, {})
 
 
 def layer_selection() -> dict[str, str]:

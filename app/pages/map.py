@@ -123,6 +123,7 @@ def map_and_panel() -> Context:
             clear_drawn=state.clear_round(),
             draw_tools=layer_edits.TOOLS[layer],
             edit=state.edit_mode() if layer == "sites" else None,
+            editing=state.map_picked().get("sites"),
         )
         more = (edit_group(ctx.path, layer, lang, basemap),) if layer != "sites" else ()
         mark("sites layer")

@@ -16,8 +16,8 @@ Two elements:
   changed) opens where the worker was, not re-fitted to the compound.
 - `EditLayer`, in the feature group sent on every run: the features of the layer
   being drawn into, at full precision and in the display datum, each with its
-  id and revision. A click picks one (the app shows its form); the picked one is
-  editable at once (``mode`` ``"vertices"`` or ``"move"``). The sites' own layer
+  id and revision. A click picks one (the app shows its form); the one picked on
+  the map is editable at once (``mode`` ``"vertices"`` or ``"move"``). The sites' own layer
   (`gridgis.report.map.sites`) attaches the same behaviour to its shapes.
 
 Each pick and each change reaches the app as a point in Leaflet.draw's group
@@ -115,11 +115,17 @@ def event_of(feature: Mapping[str, Any]) -> MapEvent | None:
     return MapEvent(op=str(op), layer=layer, fid=str(fid), rev=rev, geometry=geometry)
 
 
-def edit_options(selected: str | None, mode: str = "vertices") -> dict[str, Any]:
-    """The options `EditLayer` and the sites' layer pass to ``GridgisEdit.attach``."""
+def edit_options(
+    selected: str | None, mode: str = "vertices", editing: str | None = None
+) -> dict[str, Any]:
+    """The options `EditLayer` and the sites' layer pass to ``GridgisEdit.attach``.
+
+    `selected` is highlighted; `editing` (the feature last picked on the map) shows
+    its vertices at once. A feature chosen from a list is not made editable by that.
+    """
     if mode not in EDIT_MODES:
         raise ValueError(f"mode must be one of {EDIT_MODES}, got {mode!r}")
-    return {"selected": selected, "mode": mode, "snap": SNAP_PX}
+    return {"selected": selected, "editing": editing, "mode": mode, "snap": SNAP_PX}
 
 
 class EditTools(JSCSSMixin, RawMacroElement):
@@ -150,11 +156,12 @@ class EditLayer(RawMacroElement):
         tooltips: list[str],
         selected: str | None = None,
         mode: str = "vertices",
+        editing: str | None = None,
     ) -> None:
         super().__init__()
         self._name = "GridgisEditLayer"
         self.layer = layer
-        self.options = edit_options(selected, mode)
+        self.options = edit_options(selected, mode, editing)
         self.styles = _EDIT_STYLES
         revs = frame["rev"] if "rev" in frame else [0] * len(frame)
         self.features = [

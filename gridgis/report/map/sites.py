@@ -83,13 +83,15 @@ def add_sites(
     selected: str | None = None,
     control: bool = True,
     edit: str | None = None,
+    editing: str | None = None,
 ) -> None:
     """Draw `sites` (in the display datum) on `parent`: a toggleable layer of a map.
 
     With a site `selected` (the app), it is outlined in orange and only its
     name is written on the map; the others show their id. With an `edit` mode
     (`gridgis.report.map.editing.EDIT_MODES`) a click picks a site and the
-    selected one is editable; its outline is then sent at full precision.
+    one picked on the map (`editing`) is editable; outlines are then sent at full
+    precision.
     """
     rows = _site_records(sites, lang, settings)
     known = list(settings.site_types) if settings is not None else []
@@ -115,7 +117,7 @@ def add_sites(
         ],
         styles={key: style(key) for key in set(keys)},
         labels=label_rows(sites, texts, "gridgis-label-site"),
-        edit=None if edit is None else edit_options(selected, edit),
+        edit=None if edit is None else edit_options(selected, edit, editing),
     )
     if isinstance(parent, folium.Map):  # a toggleable layer of the static map
         group = folium.FeatureGroup(name=t("map.sites", lang), control=control)
@@ -135,6 +137,7 @@ def sites_layer(
     clear_drawn: int | None = None,
     draw_tools: tuple[str, ...] | None = None,
     edit: str | None = None,
+    editing: str | None = None,
 ) -> folium.FeatureGroup:
     """The sites as one feature group, to send to a map that is already shown.
 
@@ -161,7 +164,8 @@ def sites_layer(
         (of `gridgis.report.map.elements.DRAW_TOOLS`) and hides the others.
     edit
         An edit mode (``"vertices"`` or ``"move"``): a click on a site picks
-        it, and the `selected` one can be edited (`gridgis.report.map.editing`).
+        it, and the one picked on the map (`editing`) can be edited
+        (`gridgis.report.map.editing`).
 
     Returns
     -------
@@ -173,7 +177,7 @@ def sites_layer(
     if len(present):
         add_sites(
             group, for_display(present, basemap), lang, settings=settings, selected=selected,
-            control=False, edit=edit,
+            control=False, edit=edit, editing=editing,
         )  # fmt: skip
     if clear_drawn is not None:
         ClearDrawn(clear_drawn).add_to(group)

@@ -44,7 +44,8 @@ if (!window.GridgisEdit) {
       shape.on("pm:edit", function() { send("edit", shape, info); });
     }
 
-    // Make `shape` (one Leaflet path) pickable; start editing it at once when `selected`.
+    // Make `shape` (one Leaflet path) pickable; start editing it at once when it is the one
+    // picked on the map (`editing`: a feature chosen from a list only gets highlighted).
     function attach(shape, info, opts) {
       shape.options.snapIgnore = false;
       shape.on("click", function(e) {
@@ -52,7 +53,7 @@ if (!window.GridgisEdit) {
         start(shape, info, opts.mode, opts.snap);
         send("select", shape, info, e.latlng);
       });
-      if (opts.selected === info.fid) {
+      if (opts.editing === info.fid) {
         setTimeout(function() { if (shape._map) { start(shape, info, opts.mode, opts.snap); } }, 0);
       }
     }
