@@ -116,6 +116,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 FieldSpec("units", "int", minimum=1),
                 FieldSpec("floors", "int", minimum=1),
                 FieldSpec("floor_area_m2", "float", minimum=0),
+                FieldSpec("households_source", "enum", choices=("osm", "estimate")),
             ),
         ),
         LayerSchema(
