@@ -295,6 +295,25 @@ def _cmd_layout(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import_osm(args: argparse.Namespace) -> int:
+    from gridgis.core.imports.osm import import_osm, parse_bbox
+
+    bbox = parse_bbox(args.bbox) if args.bbox else None
+    made = import_osm(args.file, args.output, bbox=bbox)
+    for p in made.projects:
+        print(f"{p.path}: {p.buildings} buildings, {p.households} households "
+              f"({p.households_estimated} estimated in {p.buildings_estimated} buildings), "
+              f"{p.paths} paths, {p.fire_lanes} fire lanes")  # fmt: skip
+    for label, reason in made.skipped:
+        print(f"skipped {label}: {reason}", file=sys.stderr)
+    if not made.projects:
+        raise GridGISError(f"{args.file}: no project made ({len(made.skipped)} areas skipped)")
+    print(
+        f"made {len(made.projects)} projects in {args.output} ({len(made.skipped)} areas skipped)"
+    )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gridgis",
@@ -390,6 +409,13 @@ def _parser() -> argparse.ArgumentParser:
     lay.add_argument("--aisle", type=float, metavar="M", help="aisle width (default: settings)")
     lay.add_argument("-o", "--output", metavar="OUT.geojson", help="write the stalls")
     lay.set_defaults(func=_cmd_layout)
+
+    osm = sub.add_parser("import-osm", help="one project per residential area of an OSM file")
+    osm.add_argument("file", help="an OpenStreetMap extract, .osm or .osm.pbf")
+    osm.add_argument("-o", "--output", required=True, metavar="OUTDIR",
+                     help="folder to write the projects in")  # fmt: skip
+    osm.add_argument("--bbox", metavar="W,S,E,N", help="only areas in this box (WGS84 degrees)")
+    osm.set_defaults(func=_cmd_import_osm)
     return parser
 
 

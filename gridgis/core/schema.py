@@ -116,6 +116,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 FieldSpec("units", "int", minimum=1),
                 FieldSpec("floors", "int", minimum=1),
                 FieldSpec("floor_area_m2", "float", minimum=0),
+                FieldSpec("households_source", "enum", choices=("osm", "estimate")),
             ),
         ),
         LayerSchema(
@@ -294,8 +295,8 @@ def restore_shapefile_names(frame: pd.DataFrame, layer: str) -> pd.DataFrame:
         return frame
     renames: dict[str, str] = {}
     for column in frame.columns:
-        if not isinstance(column, str) or len(column.encode()) != 10:
-            continue
+        if not isinstance(column, str) or len(column.encode()) != 10 or schema.field(column):
+            continue  # a contract name itself (``households``) is never a cut one
         matches = [f.name for f in schema.fields if f.name.startswith(column) and f.name != column]
         if len(matches) == 1 and matches[0] not in frame.columns:
             renames[column] = matches[0]

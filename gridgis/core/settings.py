@@ -74,6 +74,8 @@ class General(_Strict):
     language: Literal["zh", "en"] = "zh"
     metric_crs: str = ""
     households_per_floor_fallback: Sourced
+    area_per_household_m2: Sourced
+    building_levels_fallback: Sourced
 
 
 class Place(_Strict):
