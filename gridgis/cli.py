@@ -212,6 +212,19 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import_dxf(args: argparse.Namespace) -> int:
+    from gridgis.core.dxf_import import import_dxf, parse_control, read_mapping
+
+    mapping = read_mapping(args.mapping) if args.mapping else None
+    control = [parse_control(c) for c in args.control or ()]
+    result = import_dxf(args.file, args.output, crs=args.crs, control=control, mapping=mapping)
+    _print_problems(result.project.warnings)
+    for line in result.lines():
+        print(line)
+    print(f"wrote {result.path}")
+    return 0
+
+
 def _cmd_tally(args: argparse.Namespace) -> int:
     project = open_project(args.project)
     if args.votes:
@@ -366,6 +379,18 @@ def _parser() -> argparse.ArgumentParser:
     conv.add_argument("--layer", help="layer inside a GeoPackage / output layer name")
     conv.add_argument("--crs", help="CRS of a file that has none, e.g. EPSG:4544")
     conv.set_defaults(func=_cmd_convert)
+
+    dxf = sub.add_parser("import-dxf", help="import a CAD site plan (DXF) as a project folder")
+    dxf.add_argument("file", help="the .dxf file")
+    dxf.add_argument("-o", "--output", required=True, metavar="PROJECT",
+                     help="a new project folder (or .gpkg)")  # fmt: skip
+    dxf.add_argument("--crs", help="the drawing's CRS, e.g. EPSG:4544 (CGCS2000 GK CM 105E)")
+    dxf.add_argument("--control", action="append", metavar="X,Y,LON,LAT",
+                     help="drawing x, y and WGS84 lon, lat of a point; two or more")  # fmt: skip
+    dxf.add_argument(
+        "--mapping", metavar="MAP.toml", help='CAD layer names: [layers] "A" = "buildings"'
+    )
+    dxf.set_defaults(func=_cmd_import_dxf)
 
     exp = sub.add_parser("export", help="map sheets: A3 PDF/PNG, chat PNG, offline HTML map")
     exp.add_argument("project", help="a .gpkg file or a folder of <layer>.geojson")
