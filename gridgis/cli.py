@@ -213,7 +213,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_dxf(args: argparse.Namespace) -> int:
-    from gridgis.core.dxf_import import import_dxf, parse_control, read_mapping
+    from gridgis.core.imports.dxf import import_dxf, parse_control, read_mapping
 
     mapping = read_mapping(args.mapping) if args.mapping else None
     control = [parse_control(c) for c in args.control or ()]

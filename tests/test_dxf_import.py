@@ -11,7 +11,7 @@ import pyproj
 import pytest
 
 from gridgis.cli import main
-from gridgis.core.dxf_import import DEFAULT_MAPPING, import_dxf, read_dxf, read_mapping
+from gridgis.core.imports.dxf import DEFAULT_MAPPING, import_dxf, read_dxf, read_mapping
 from gridgis.core.project import open_project
 from gridgis.errors import CRSError, GridGISError, ReadError
 

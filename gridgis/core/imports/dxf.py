@@ -25,7 +25,7 @@ similarity (two) or an affine (three+) with `gridgis.core.georef.fit_transform`,
 
 Examples
 --------
->>> from gridgis.core.dxf_import import import_dxf
+>>> from gridgis.core.imports.dxf import import_dxf
 >>> result = import_dxf("总平面.dxf", "out/site", crs="EPSG:4544")  # doctest: +SKIP
 >>> result.counts, result.unmapped_layers  # doctest: +SKIP
 ({'compound': 1, 'buildings': 12, 'paths': 5}, {'标注': 40})
