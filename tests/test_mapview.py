@@ -352,3 +352,21 @@ def test_the_view_is_fitted_before_layers_are_drawn(dongsi):
     html = _html(_map(dongsi))
     assert '"animate": false' in html
     assert html.index("fitBounds") < html.index("L.geoJson")
+
+
+def test_households_estimated_on_import_are_shown_as_estimates(tmp_path):
+    import shutil
+
+    import geopandas as gpd
+
+    from gridgis.core.project import open_project
+    from gridgis.report.map.view import project_map
+
+    shutil.copytree(DATA / "dongsi180", tmp_path / "p")
+    path = tmp_path / "p" / "buildings.geojson"
+    buildings = gpd.read_file(path)
+    buildings["households_source"] = ["estimate", "osm", "osm", "osm"]
+    buildings.to_file(path, driver="GeoJSON")
+    html = project_map(open_project(tmp_path / "p"), lang="en").get_root().render()
+    assert html.count("about 84 households (derived)") >= 1  # B1: an estimate
+    assert "84 households" in html.replace("about 84 households (derived)", "")  # the others

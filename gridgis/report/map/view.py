@@ -171,9 +171,15 @@ def _add_kinds(
 def _add_buildings(m: folium.Map | folium.FeatureGroup, project: Project, lang: str) -> LegendRows:
     buildings = project.layers["buildings"]
     resolved = _households(project)
+    # an estimate made on import (households_source "estimate") is shown as one too
+    estimated = (
+        buildings["households_source"].astype(str).eq("estimate").to_numpy()
+        if "households_source" in buildings
+        else np.zeros(len(buildings), dtype=bool)
+    )
     hh = [
-        _hh_text(n, d, lang)
-        for n, d in zip(resolved["households"], resolved["derived"], strict=True)
+        _hh_text(n, bool(d) or bool(e), lang)
+        for n, d, e in zip(resolved["households"], resolved["derived"], estimated, strict=True)
     ]
     names = feature_names(buildings, lang)
     props = pd.DataFrame({"name": names, "households": hh}, index=buildings.index)
