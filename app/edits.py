@@ -140,13 +140,7 @@ def ingest(path: Path, *, basemap: str, site_type: str, lang: str) -> list[dict[
 
 def _same(a: Any, b: Any) -> bool:
     """Equal as a form shows them: blank text, None and NaN are all 'nothing'."""
-
-    def plain(v: Any) -> Any:
-        if isinstance(v, str):
-            return v.strip() or None
-        return None if isinstance(v, float) and v != v else v
-
-    return bool(plain(a) == plain(b))
+    return bool(layer_edits.plain_value(a) == layer_edits.plain_value(b))
 
 
 def update(

@@ -38,6 +38,7 @@ __all__ = [
     "delete",
     "ingest",
     "layer_store",
+    "plain_value",
     "problem_text",
     "snapped",
     "update",
@@ -189,8 +190,8 @@ def _store_drawing(
     return row
 
 
-def _plain(value: Any, field: str) -> Any:
-    """A form value as the store takes it: blank text None, whole counts as int."""
+def plain_value(value: Any, field: str = "") -> Any:
+    """A form value as the store takes it: blank text and NaN None, whole counts as int."""
     if isinstance(value, str):
         value = value.strip() or None  # a blank number: the store keeps its column numeric
     if isinstance(value, float) and value != value:  # NaN: a blank number on disk
@@ -220,7 +221,7 @@ def update(
     """
     if field not in FIELDS.get(layer, ()):
         raise ValueError(f"field must be one of {FIELDS.get(layer, ())}, got {field!r}")
-    value = _plain(st.session_state.get(widget), field)
+    value = plain_value(st.session_state.get(widget), field)
     if layer == "compound" and field == "name" and value is None:
         value = fid  # the compound is keyed by its name: it cannot be empty
     store = layer_store(path, layer)
@@ -232,11 +233,11 @@ def update(
                 feature=fid,
                 kind="deleted",
             )
-        stored = _plain(before.get(field), field)
+        stored = plain_value(before.get(field), field)
         if value == stored:
             return
         base = rev
-        if int(before["rev"]) != rev and stored == _plain(shown, field):
+        if int(before["rev"]) != rev and stored == plain_value(shown, field):
             base = int(before["rev"])  # changed elsewhere, but not this field
         after = store.update(fid, expected_rev=base, **{field: value})
     except ConflictError as exc:

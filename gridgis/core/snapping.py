@@ -72,26 +72,23 @@ def snap_drawing(
     """
     if not np.isfinite(tolerance_m) or tolerance_m < 0:
         raise ValueError(f"tolerance_m must be a finite number >= 0, got {tolerance_m!r}")
-    near = [g for g in others if g is not None and not g.is_empty]
+    # only shapes near the drawing are reprojected (a degree is over 90 km here)
+    window = drawn.buffer(tolerance_m * 2 / 90_000)
+    near = [g for g in others if g is not None and not g.is_empty and g.intersects(window)]
     if drawn.is_empty or not near or tolerance_m == 0:
         return drawn, 0
     crs = local_metric_crs(gpd.GeoSeries([drawn], crs=4326))
     shape_m, *refs = gpd.GeoSeries([drawn, *near], crs=4326).to_crs(crs)
-    reach = shape_m.buffer(tolerance_m * 2)
     polygonal = ("Polygon", "MultiPolygon")
-    lines = [r.boundary if r.geom_type in polygonal else r for r in refs if r.intersects(reach)]
+    lines = [r.boundary if r.geom_type in polygonal else r for r in refs]
     if not lines:
         return drawn, 0
     snapped_m = _snap_vertices(shape_m, shapely.union_all(lines), tolerance_m)
     if snapped_m.is_empty or not snapped_m.is_valid or snapped_m.geom_type != shape_m.geom_type:
         return drawn, 0
-    before = shapely.get_coordinates(shape_m)
-    after = shapely.get_coordinates(snapped_m)
-    if before.shape == after.shape:
-        moved_at = before[np.hypot(*(after - before).T) > 1e-9]
-        moved = len({(round(x, 6), round(y, 6)) for x, y in moved_at})  # a ring's ends: one
-    else:
-        moved = abs(len(after) - len(before)) or 1
+    before = shapely.get_coordinates(shape_m)  # (the same vertices, some moved)
+    moved_at = before[np.hypot(*(shapely.get_coordinates(snapped_m) - before).T) > 1e-9]
+    moved = len({(round(x, 6), round(y, 6)) for x, y in moved_at})  # a ring's ends: one
     if moved == 0:
         return drawn, 0
     result = gpd.GeoSeries([snapped_m], crs=crs).to_crs(4326).iloc[0]
